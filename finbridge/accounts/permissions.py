@@ -1,0 +1,4 @@
+"""Permission codes of the accounts app."""
+
+VIEW_ORGANIZATION = "accounts.view_organization"
+MANAGE_MEMBERS = "accounts.manage_members"

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from finbridge.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("token/", views.HomeView.as_view(), name="token"),
+    path("organizations/", views.HomeView.as_view(), name="organizations"),
+]

@@ -1,0 +1,3 @@
+"""Permission codes of the audit app."""
+
+VIEW_AUDIT = "audit.view_audit"
