@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from finbridge.accounts.views import HomeView
 
@@ -6,6 +6,6 @@ app_name = "enterprises"
 
 urlpatterns = [
     path("", HomeView.as_view(), name="list"),
-    path("import/", HomeView.as_view(), name="import"),
     path("consents/", HomeView.as_view(), name="consents"),
+    path("import/", include("finbridge.enterprises.urls_import")),
 ]
