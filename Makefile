@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.base
 
-.PHONY: run serve test test-pg lint format check-migrations messages compilemessages system-deps venv dev-deps demo clean lock bench vendor
+.PHONY: run serve test test-pg lint format check-migrations messages compilemessages system-deps venv dev-deps demo clean bench vendor
 
 # ---- setup -------------------------------------------------------------------------------------
 $(VENV)/.base-installed: requirements/base.txt
@@ -74,9 +74,12 @@ bench: dev-deps
 	$(PY) -m bench.run_all
 
 # ---- maintenance -------------------------------------------------------------------------------
-lock:
-	rm -rf /tmp/finbridge-lock && $(PYTHON) -m venv /tmp/finbridge-lock
-	@echo "Edit requirements/*.txt pins, then re-freeze from a clean venv; see docs/operations.md"
+vendor:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent htmx.org@2.0.11 bootstrap@5.3.9 >/dev/null && \
+	  for t in *.tgz; do mkdir -p "$${t%.tgz}" && tar xzf "$$t" -C "$${t%.tgz}"; done && \
+	  cp htmx.org-2.0.11/package/dist/htmx.min.js $(CURDIR)/static/vendor/htmx/ && \
+	  cp bootstrap-5.3.9/package/dist/css/bootstrap.min.css bootstrap-5.3.9/package/dist/js/bootstrap.bundle.min.js $(CURDIR)/static/vendor/bootstrap/ && \
+	  rm -rf $$tmp && echo "vendored htmx 2.0.11 and bootstrap 5.3.9 into static/vendor"
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

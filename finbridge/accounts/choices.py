@@ -42,3 +42,10 @@ class Role(models.TextChoices):
     STAFF = "staff", _("Staff")
     REVIEWER = "reviewer", _("Reviewer")
     VIEWER = "viewer", _("Viewer")
+
+
+class InvitationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACCEPTED = "accepted", _("Accepted")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")

@@ -28,6 +28,7 @@ _GOVERNMENT = {
 }
 _AUDIT = frozenset({audit_perms.VIEW_AUDIT})
 _DISTRICT_AUTHORITY = {role: codes | _AUDIT for role, codes in _GOVERNMENT.items()}
+_DISTRICT_AUTHORITY[Role.ADMIN] = _DISTRICT_AUTHORITY[Role.ADMIN] | {accounts_perms.MANAGE_ORGANIZATIONS}
 
 _INSTITUTION_VIEW = frozenset({enterprise_perms.VIEW_ENTERPRISE, accounts_perms.VIEW_ORGANIZATION})
 _INSTITUTION = {
@@ -51,7 +52,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     OrgType.INDUSTRY_AUTHORITY: _GOVERNMENT,
     OrgType.SUBDISTRICT_OFFICE: _GOVERNMENT,
     OrgType.MSME: _MSME,
-    **{org_type: _INSTITUTION for org_type in CONSENT_TYPES},
+    **dict.fromkeys(CONSENT_TYPES, _INSTITUTION),
 }
 
 

@@ -91,3 +91,73 @@ def invitation_list(*, actor: Any, organization: Organization) -> QuerySet[Invit
     """Open and past invitations of an organisation the actor manages."""
     organization_get(actor=actor, pk=organization.pk)
     return organization.invitations.select_related("invited_by", "accepted_by")
+
+
+def organization_list_administered(*, actor: Any, org_type: str = "") -> QuerySet[Organization]:
+    """Organisations whose members the actor manages, optionally of one type.
+
+    Holders of accounts.manage_organizations (district authority admins): every organisation; other
+    admins: the organisations where they are admin; everyone else: none.
+    """
+    from finbridge.accounts.choices import Role
+
+    qs = Organization.objects.select_related("parent", "subdistrict").order_by("org_type", "name")
+    if not has_perm(actor, "accounts.manage_organizations"):
+        admin_of = [m.organization_id for m in actor.active_memberships if m.role == Role.ADMIN]
+        qs = qs.filter(pk__in=admin_of) if has_perm(actor, "accounts.manage_members") else qs.none()
+    return qs.filter(org_type=org_type) if org_type else qs
+
+
+def organization_get_for_members(*, actor: Any, pk: Any) -> Organization:
+    """An organisation whose members the actor manages.
+
+    Raises NotFound when the actor may not see the organisation, PermissionDenied when they may see it
+    but not manage its members.
+    """
+    from finbridge.core.permissions import require_perm
+
+    organization = organization_get(actor=actor, pk=pk)
+    require_perm(actor, "accounts.manage_members", organization)
+    return organization
+
+
+def membership_get(*, actor: Any, organization: Organization, pk: Any) -> Membership:
+    """One membership of `organization` (which the caller already resolved for the actor); NotFound otherwise."""
+    try:
+        return membership_list(actor=actor, organization=organization).get(pk=int(pk))
+    except (Membership.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def invitation_get(*, actor: Any, organization: Organization, pk: Any) -> Invitation:
+    """One invitation of `organization` (which the caller already resolved for the actor); NotFound otherwise."""
+    try:
+        return invitation_list(actor=actor, organization=organization).get(pk=int(pk))
+    except (Invitation.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def invitation_get_by_token(*, token: str) -> Invitation:
+    """The invitation a token belongs to, whatever its state; anyone holding the token may read it.
+
+    Raises NotFound for an unknown token.
+    """
+    try:
+        return Invitation.objects.select_related("organization", "invited_by").get(token=str(token))
+    except Invitation.DoesNotExist:
+        raise NotFound() from None
+
+
+def invitation_status(invitation: Invitation) -> str:
+    """open, accepted, revoked or expired (an InvitationStatus value)."""
+    from django.utils import timezone
+
+    from finbridge.accounts.choices import InvitationStatus
+
+    if invitation.accepted_at is not None:
+        return InvitationStatus.ACCEPTED
+    if invitation.revoked_at is not None:
+        return InvitationStatus.REVOKED
+    if invitation.expires_at <= timezone.now():
+        return InvitationStatus.EXPIRED
+    return InvitationStatus.OPEN

@@ -36,6 +36,36 @@ def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[st
     return {k: _jsonable(v) for k, v in data.items()}
 
 
+def build_event(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An unsaved audit event, as log_event records it; for services that write many records in bulk and
+    insert their events together (the enterprise import)."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent(
+        actor=user,
+        actor_name=(user.get_username() if user else "system"),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None,
+    )
+
+
 def log_event(
     *,
     actor: Any,
@@ -48,18 +78,15 @@ def log_event(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Record one write in the audit trail. Call it inside the service's transaction."""
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)[:200]
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
-        actor=user,
-        actor_name=(user.get_username() if user else "system"),
+    event = build_event(
+        actor=actor,
         action=action,
+        obj=obj,
         object_type=object_type,
         object_id=object_id,
-        object_repr=object_repr[:200],
-        before=_jsonable(before) if before is not None else None,
-        after=_jsonable(after) if after is not None else None,
+        object_repr=object_repr,
+        before=before,
+        after=after,
     )
+    event.save()
+    return event

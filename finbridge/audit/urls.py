@@ -1,9 +1,9 @@
 from django.urls import path
 
-from finbridge.accounts.views import HomeView
+from finbridge.audit import views
 
 app_name = "audit"
 
 urlpatterns = [
-    path("", HomeView.as_view(), name="list"),
+    path("", views.AuditListView.as_view(), name="list"),
 ]

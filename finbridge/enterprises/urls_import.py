@@ -1,7 +1,12 @@
+"""Bulk import pages, included under enterprises/import/ in the "enterprises" namespace."""
+
 from django.urls import path
 
-from finbridge.accounts.views import HomeView
+from finbridge.enterprises import views_import
 
 urlpatterns = [
-    path("", HomeView.as_view(), name="import"),
+    path("", views_import.import_view, name="import"),
+    path("template/", views_import.import_template_view, name="import_template"),
+    path("runs/<int:pk>/", views_import.import_run_view, name="import_run"),
+    path("runs/<int:pk>/report/", views_import.import_report_view, name="import_report"),
 ]

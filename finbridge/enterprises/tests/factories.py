@@ -5,17 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import factory
-from stdnum.cn import uscc
 
 from finbridge.accounts.tests.factories import SubdistrictFactory
 from finbridge.enterprises.choices import ConsentScope
+from finbridge.enterprises.demo import valid_uscc
 from finbridge.enterprises.models import Consent, Enterprise, EnterpriseContact, EnterpriseFinancials
 
-
-def valid_uscc(n: int) -> str:
-    """A well-formed unified social credit code (market-regulator enterprise, Pingshan) numbered n."""
-    body = f"91440300{n:09d}"
-    return body + uscc.calc_check_digit(body)
+__all__ = ["ConsentFactory", "ContactFactory", "EnterpriseFactory", "FinancialsFactory", "valid_uscc"]
 
 
 class EnterpriseFactory(factory.django.DjangoModelFactory):

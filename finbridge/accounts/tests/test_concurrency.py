@@ -1,0 +1,73 @@
+"""Things that must happen once, tried in parallel on PostgreSQL (SQLite has no row locks)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, connections
+
+from finbridge.accounts.choices import BankTier, OrgType, Role
+from finbridge.accounts.models import Membership, User
+from finbridge.accounts.services import invitation_accept, invitation_create, membership_change_role
+from finbridge.accounts.tests.factories import MembershipFactory, OrganizationFactory
+from finbridge.core.errors import DomainError
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
+]
+
+NEW_PASSWORD = "Tangerine-Lantern-42"
+
+
+def _race(*calls: Callable[[], object]) -> list[object]:
+    """Run the calls at the same moment in threads; each result is a return value or a DomainError."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        except DomainError as error:
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_an_invitation_is_accepted_once():
+    bank = OrganizationFactory(org_type=OrgType.BANK, bank_tier=BankTier.HEAD_OFFICE)
+    admin = MembershipFactory(organization=bank, role=Role.ADMIN).user
+    invitation = invitation_create(actor=admin, organization=bank, email="x@example.com", role=Role.STAFF)
+    results = _race(
+        *(
+            (lambda n=n: invitation_accept(token=invitation.token, username=f"racer{n}", password=NEW_PASSWORD))
+            for n in range(4)
+        )
+    )
+    assert sum(isinstance(r, Membership) for r in results) == 1
+    assert {r.code for r in results if isinstance(r, DomainError)} == {"invitation_used"}
+    assert User.objects.filter(username__startswith="racer").count() == 1
+
+
+def test_two_admins_demoting_each_other_leave_one_admin():
+    bank = OrganizationFactory(org_type=OrgType.BANK, bank_tier=BankTier.HEAD_OFFICE)
+    first = MembershipFactory(organization=bank, role=Role.ADMIN)
+    second = MembershipFactory(organization=bank, role=Role.ADMIN)
+    results = _race(
+        lambda: membership_change_role(actor=first.user, membership=second, role=Role.STAFF),
+        lambda: membership_change_role(actor=second.user, membership=first, role=Role.STAFF),
+    )
+    assert sum(isinstance(r, Membership) for r in results) == 1
+    assert [r.code for r in results if isinstance(r, DomainError)] == ["last_admin"]
+    assert Membership.objects.filter(organization=bank, role=Role.ADMIN).count() == 1
