@@ -68,7 +68,7 @@ check-migrations: venv
 	$(PY) manage.py makemigrations --check --dry-run
 
 messages: dev-deps
-	$(PY) manage.py makemessages --locale zh_Hans --locale en --no-obsolete --ignore ".venv/*" --ignore "staticfiles/*"
+	$(PY) manage.py makemessages --locale zh_Hans --locale en --no-obsolete --ignore ".venv/*" --ignore "staticfiles/*" --ignore "tests/*" --ignore "node_modules/*" --ignore "media/*"
 
 bench: dev-deps
 	$(PY) -m bench.run_all

@@ -56,7 +56,9 @@ def test_catalog_holds_every_string_in_the_code(tmp_path):
     shutil.copytree(
         ROOT,
         work,
-        ignore=shutil.ignore_patterns(".venv", ".git", "staticfiles", "media", "*.sqlite3", "__pycache__", "node_modules"),
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "staticfiles", "media", "*.sqlite3", "__pycache__", "node_modules"
+        ),
     )
     subprocess.run(
         [sys.executable, "manage.py", "makemessages", "--locale", "zh_Hans", "--no-obsolete", "--ignore", "tests/*"],

@@ -78,7 +78,7 @@ class Organization(models.Model):
         _("industry sectors"),
         default=list,
         blank=True,
-        help_text=_("For an industry authority: GB/T 4754-2017 code prefixes of its sector, e.g. [\"C\", \"I65\"]."),
+        help_text=_('For an industry authority: GB/T 4754-2017 code prefixes of its sector, e.g. ["C", "I65"].'),
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -77,7 +77,9 @@ def organization_get(*, actor: Any, pk: Any) -> Organization:
 def organizations_managed_by(*, actor: Any) -> list[Organization]:
     """Organisations whose members the actor may manage (they are admin there)."""
     return [
-        m.organization for m in actor.active_memberships if has_perm(actor, "accounts.manage_members") and m.role == "admin"
+        m.organization
+        for m in actor.active_memberships
+        if has_perm(actor, "accounts.manage_members") and m.role == "admin"
     ]
 
 

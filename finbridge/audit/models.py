@@ -16,8 +16,12 @@ class AuditEvent(models.Model):
         verbose_name=_("actor"),
         help_text=_("Empty for changes made by the system itself."),
     )
-    actor_name = models.CharField(_("actor name"), max_length=150, blank=True, help_text=_("Kept if the user is deleted."))
-    action = models.CharField(_("action"), max_length=64, db_index=True, help_text=_("Service name, e.g. enterprise_update."))
+    actor_name = models.CharField(
+        _("actor name"), max_length=150, blank=True, help_text=_("Kept if the user is deleted.")
+    )
+    action = models.CharField(
+        _("action"), max_length=64, db_index=True, help_text=_("Service name, e.g. enterprise_update.")
+    )
     object_type = models.CharField(_("object type"), max_length=64, db_index=True, help_text=_("app_label.model"))
     object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)

@@ -17,7 +17,7 @@ class TechLabel(models.TextChoices):
     HIGH_TECH = "high_tech", _("National high-tech enterprise")
     TECH_SME = "tech_sme", _("Tech-based SME")
     SRDI = "srdi", _("Provincial SRDI (专精特新) enterprise")
-    LITTLE_GIANT = "little_giant", _("National SRDI \"little giant\"")
+    LITTLE_GIANT = "little_giant", _('National SRDI "little giant"')
 
 
 class ConsentScope(models.TextChoices):

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
+from xml.etree import ElementTree
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -102,6 +103,8 @@ def _iterate_sheet(workbook: Any) -> Iterator[NumberedRow]:
     try:
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, [cell_value(v) for v in values]
+    except (ElementTree.ParseError, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise _invalid(_("The file could not be read as an .xlsx workbook."), "import_unreadable_file") from exc
     finally:
         workbook.close()
 

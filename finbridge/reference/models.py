@@ -13,13 +13,13 @@ class BilingualNameMixin(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         """The name in the active language."""
         return self.name_zh if (get_language() or "zh-hans").startswith("zh") else self.name_en
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class District(BilingualNameMixin):
@@ -32,7 +32,9 @@ class District(BilingualNameMixin):
 
 
 class Subdistrict(BilingualNameMixin):
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="subdistricts", verbose_name=_("district"))
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="subdistricts", verbose_name=_("district")
+    )
     code = models.CharField(_("code"), max_length=12, unique=True)
 
     class Meta:
@@ -42,7 +44,9 @@ class Subdistrict(BilingualNameMixin):
 
 
 class IndustrialCluster(BilingualNameMixin):
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="clusters", verbose_name=_("district"))
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="clusters", verbose_name=_("district")
+    )
     code = models.SlugField(_("code"), max_length=40, unique=True)
 
     class Meta:

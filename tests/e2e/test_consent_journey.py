@@ -32,7 +32,10 @@ def expect_not_found(page: Page, url: str) -> None:
     response = page.goto(url)
     assert response is not None and response.status == 404
     expect(page.locator("body")).not_to_contain_text(ENTERPRISE)
-    expect(page.locator("body")).to_contain_text(re.compile("not found|找不到|不存在|未找到", re.IGNORECASE))
+    expect(page.get_by_test_id("not-found")).to_be_visible()  # the site's own page, in the site's layout
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile("not found|找不到|不存在|未找到", re.IGNORECASE)
+    )
 
 
 def test_owner_grants_and_revokes_consent_to_a_bank(page_in, language, owner_bank_and_record, login, shoot):

@@ -71,7 +71,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.STAFF
 
 
-def member_of(org_type: str = OrgType.BANK, role: str = Role.STAFF, organization: Organization | None = None, **org_kwargs) -> User:
+def member_of(
+    org_type: str = OrgType.BANK, role: str = Role.STAFF, organization: Organization | None = None, **org_kwargs
+) -> User:
     """A new user with one membership of `role` in a new (or the given) organisation of `org_type`."""
     if organization is None:
         if org_type == OrgType.SUBDISTRICT_OFFICE and "subdistrict" not in org_kwargs:

@@ -1,17 +1,24 @@
 """Bulk import of enterprise lists from .xlsx or .csv files, with a dry run, a template and an error report.
 
 An industry authority, subdistrict office or the district authority uploads a list; each row is
-validated by `clean_enterprise_data` (the one place enterprise input is validated) and, when good and
-inside the importing organisation's remit, created or updated by credit code through
-`apply_enterprise_data` (the one create-or-update step, which writes the record's audit and history).
-Bad rows are reported with their line, field, value and reason; good rows are kept whatever happens to
-the others. A dry run does exactly the same work and then rolls it back, so its counts are exact.
+validated by `clean_enterprise_data` (the one place enterprise input is validated), checked against the
+importing organisation's remit and matched by credit code. Rows of existing records that change
+something go through `apply_enterprise_data` (the shared create-or-update step, with its audit and
+history), one savepoint each; rows that change nothing are counted as unchanged. New records are
+created in bulk, a chunk at a time, writing exactly what `apply_enterprise_data` writes for a new record
+(record, clusters, one "+" history version, one audit event; a test compares the two), so that 100,000
+rows import in about a minute; if a chunk fails in the database (a record created meanwhile), its rows
+go one by one through `apply_enterprise_data`, so one failing row never loses the others.
+Bad rows are reported with their line, field, value and reason. A dry run does the same work and rolls it
+back chunk by chunk, so its counts are exact and nothing but the ImportRun is written. The whole file
+runs in one transaction: a file found unreadable halfway leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -288,6 +295,7 @@ class _Importer:
         if not rows:
             return
         existing = _existing_by_uscc([row.cleaned["uscc"] for row in rows])
+        cluster_ids = _cluster_ids_of([enterprise.pk for enterprise in existing.values()])
         new_rows: list[_Row] = []
         changed_rows: list[tuple[_Row, Enterprise]] = []
         for row in rows:
@@ -296,7 +304,7 @@ class _Importer:
                 self._reject_outside_remit(row)
             elif current is None:
                 new_rows.append(row)
-            elif _differs(current, row.cleaned):
+            elif _differs(current, row.cleaned, cluster_ids.get(current.pk, set())):
                 changed_rows.append((row, current))
             else:
                 self.outcome.unchanged += 1
@@ -357,10 +365,11 @@ class _Importer:
             return before and self._authority_id(row.cleaned["industry_code"]) == org.pk
         if org.org_type == OrgType.SUBDISTRICT_OFFICE:
             before = current is None or current.subdistrict_id == org.subdistrict_id
-            after = (
-                row.cleaned["subdistrict"] if "subdistrict" in row.cleaned else getattr(current, "subdistrict", None)
-            )
-            return before and after is not None and after.pk == org.subdistrict_id
+            if "subdistrict" in row.cleaned:
+                after = row.cleaned["subdistrict"].pk if row.cleaned["subdistrict"] else None
+            else:
+                after = current.subdistrict_id if current else None
+            return before and after is not None and after == org.subdistrict_id
         return False
 
     def _authority_id(self, industry_code: str) -> int | None:
@@ -383,12 +392,12 @@ def _problems(error: DomainError, raw: dict[str, Any]) -> list[tuple[str, Any, s
     return problems or [("", "", error.message)]
 
 
-def _differs(current: Enterprise, cleaned: dict[str, Any]) -> bool:
+def _differs(current: Enterprise, cleaned: dict[str, Any], cluster_ids: set[int]) -> bool:
     """Whether a row would change the stored record (a quick check on prefetched data: rows it passes
     are counted unchanged; the others go to apply_enterprise_data, which has the last word)."""
     for name, value in cleaned.items():
         if name == "clusters":
-            stored: Any = {cluster.pk for cluster in current.clusters.all()}
+            stored: Any = cluster_ids
             value = {cluster.pk for cluster in value}
         elif name == "subdistrict":
             stored, value = current.subdistrict_id, (value.pk if value is not None else None)
@@ -494,12 +503,25 @@ def _insert_all(model: Any, records: Sequence[Any]) -> None:
             )
             for record, (pk,) in zip(records, cursor.fetchall(), strict=True):
                 record.pk = pk
+        values = [_copy_value(field, database) for field in fields]
         with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for record in records:
-                copy.write_row([field.get_db_prep_save(field.pre_save(record, True), database) for field in fields])
+                copy.write_row([value(record) for value in values])
     for record in records:
         record._state.adding = False
         record._state.db = database.alias
+
+
+def _copy_value(field: Any, database: Any) -> Any:
+    """How to read one column of a record for COPY: psycopg adapts plain Python values itself, so only
+    fields that Django computes on save (auto_now dates) or wraps for the driver (JSON) take the slow way."""
+    if (
+        getattr(field, "auto_now", False)
+        or getattr(field, "auto_now_add", False)
+        or field.get_internal_type() == "JSONField"
+    ):
+        return lambda record: field.get_db_prep_save(field.pre_save(record, True), database)
+    return operator.attrgetter(field.attname)
 
 
 def _snapshot_without_query(enterprise: Enterprise, clusters: Sequence[IndustrialCluster]) -> dict[str, Any]:
@@ -510,9 +532,17 @@ def _snapshot_without_query(enterprise: Enterprise, clusters: Sequence[Industria
 
 
 def _existing_by_uscc(usccs: Sequence[str]) -> dict[str, Enterprise]:
-    """The enterprises with these credit codes, with what the create-or-update step compares."""
-    queryset = Enterprise.objects.filter(uscc__in=usccs).select_related("subdistrict").prefetch_related("clusters")
-    return {enterprise.uscc: enterprise for enterprise in queryset}
+    """The stored enterprises with these credit codes, by code."""
+    return {enterprise.uscc: enterprise for enterprise in Enterprise.objects.filter(uscc__in=usccs)}
+
+
+def _cluster_ids_of(enterprise_ids: Sequence[int]) -> dict[int, set[int]]:
+    """The cluster ids of each of these enterprises (read from the link table, without cluster records)."""
+    links = Enterprise.clusters.through.objects.filter(enterprise_id__in=enterprise_ids)
+    cluster_ids: dict[int, set[int]] = {}
+    for enterprise_id, cluster_id in links.values_list("enterprise_id", "industrialcluster_id"):
+        cluster_ids.setdefault(enterprise_id, set()).add(cluster_id)
+    return cluster_ids
 
 
 def _mapped_rows(rows: Iterator[import_files.NumberedRow]) -> tuple[list[str | None], Iterator[tuple[int, dict]]]:
@@ -611,48 +641,51 @@ def enterprise_import(
     _require_importing_organization(actor, organization)
     file_format = import_files.check_upload(file_name, content)
     _columns, rows = _mapped_rows(import_files.read_rows(file_format, content))
-    outcome = _Importer(actor=actor, organization=organization, dry_run=dry_run).run(rows)
-    if outcome.total == 0:
-        message = _("The file contains no enterprise rows under its header.")
-        raise ValidationFailed(message, code="import_no_rows", fields={"file": [message]})
-    sha256 = hashlib.sha256(content).hexdigest()
+    # One transaction for the file (a file found unreadable halfway leaves nothing behind); each chunk
+    # and each row inside it has its own savepoint.
+    with transaction.atomic():
+        outcome = _Importer(actor=actor, organization=organization, dry_run=dry_run).run(rows)
+        if outcome.total == 0:
+            message = _("The file contains no enterprise rows under its header.")
+            raise ValidationFailed(message, code="import_no_rows", fields={"file": [message]})
+        sha256 = hashlib.sha256(content).hexdigest()
+        run = _record_run(actor, organization, file_name, sha256, dry_run, outcome)
     _store_file(sha256, content)
-    return _record_run(actor, organization, file_name, sha256, dry_run, outcome)
+    return run
 
 
 def _record_run(
     actor: Any, organization: Organization, file_name: str, sha256: str, dry_run: bool, outcome: _Outcome
 ) -> ImportRun:
-    with transaction.atomic():
-        run = ImportRun.objects.create(
-            organization=organization,
-            created_by=actor,
-            file_name=file_name[:255],
-            file_sha256=sha256,
-            dry_run=dry_run,
-            rows_total=outcome.total,
-            rows_created=outcome.created,
-            rows_updated=outcome.updated,
-            rows_unchanged=outcome.unchanged,
-            rows_rejected=outcome.rejected,
-            errors=outcome.errors,
-        )
-        log_event(
-            actor=actor,
-            action=ACTION_DRY_RUN if dry_run else ACTION_IMPORT,
-            obj=run,
-            after={
-                "organization": organization.pk,
-                "file_name": run.file_name,
-                "file_sha256": sha256,
-                "dry_run": dry_run,
-                "rows_total": outcome.total,
-                "rows_created": outcome.created,
-                "rows_updated": outcome.updated,
-                "rows_unchanged": outcome.unchanged,
-                "rows_rejected": outcome.rejected,
-            },
-        )
+    run = ImportRun.objects.create(
+        organization=organization,
+        created_by=actor,
+        file_name=file_name[:255],
+        file_sha256=sha256,
+        dry_run=dry_run,
+        rows_total=outcome.total,
+        rows_created=outcome.created,
+        rows_updated=outcome.updated,
+        rows_unchanged=outcome.unchanged,
+        rows_rejected=outcome.rejected,
+        errors=outcome.errors,
+    )
+    log_event(
+        actor=actor,
+        action=ACTION_DRY_RUN if dry_run else ACTION_IMPORT,
+        obj=run,
+        after={
+            "organization": organization.pk,
+            "file_name": run.file_name,
+            "file_sha256": sha256,
+            "dry_run": dry_run,
+            "rows_total": outcome.total,
+            "rows_created": outcome.created,
+            "rows_updated": outcome.updated,
+            "rows_unchanged": outcome.unchanged,
+            "rows_rejected": outcome.rejected,
+        },
+    )
     return run
 
 

@@ -84,7 +84,8 @@ def test_good_file_creates_every_row_with_history_and_audit(office):
     assert second.annual_revenue == Decimal("30000000.00")
     assert second.size_class == "small"
     version = HistoricalEnterprise.objects.get(id=second.pk)
-    assert (version.history_type, version.history_user, version.history_change_reason) == ("+", user, "enterprise_import")
+    assert (version.history_type, version.history_user) == ("+", user)
+    assert version.history_change_reason == "enterprise_import"
     event = AuditEvent.objects.get(action="enterprise_import", object_id=str(second.pk))
     assert event.actor == user and event.before is None and event.after["uscc"] == valid_uscc(2)
     run_event = AuditEvent.objects.get(action="enterprise_import_run")
@@ -136,11 +137,28 @@ def test_bulk_creation_writes_what_apply_enterprise_data_writes(office):
     """The import creates new records in bulk: record, history and audit must match the shared step."""
     user, _org, code = office
     cluster = ClusterFactory(code="bio")
-    raw = {"name": "对照企业", "subdistrict": code, "industry_code": "I6513", "clusters": "bio", "employees": 8}
+    raw = {
+        "name": "对照企业",
+        "name_en": "Parity Ltd.",
+        "established_on": "2016-05-04",
+        "registered_capital": "1,000,000.5",
+        "address": "坪山大道3号",
+        "subdistrict": code,
+        "industry_code": "I6513",
+        "clusters": "bio",
+        "employees": 8,
+        "annual_revenue": "2,500,000",
+        "total_assets": "900000.10",
+        "is_high_tech": "是",
+        "patents_held": 3,
+    }
     run_import(office, xlsx_bytes([[valid_uscc(31), *raw.values()]], header=["uscc", *raw]))
     bulk = Enterprise.objects.get(uscc=valid_uscc(31))
     single, _changed = apply_enterprise_data(
-        actor=user, data=clean_enterprise_data({**raw, "uscc": valid_uscc(32)}), existing=None, action="enterprise_import"
+        actor=user,
+        data=clean_enterprise_data({**raw, "uscc": valid_uscc(32)}),
+        existing=None,
+        action="enterprise_import",
     )
 
     ignored = {"id", "uscc", "created_at", "updated_at"}
@@ -155,10 +173,20 @@ def test_bulk_creation_writes_what_apply_enterprise_data_writes(office):
         single_event.object_type,
         single_event.object_repr,
     )
+    stored = [Enterprise.objects.filter(pk=pk).values().get() for pk in (bulk.pk, single.pk)]
+    assert {k: v for k, v in stored[0].items() if k not in ignored} == {
+        k: v for k, v in stored[1].items() if k not in ignored
+    }
+    versions = [HistoricalEnterprise.objects.filter(id=pk).values().get() for pk in (bulk.pk, single.pk)]
+    not_compared = ignored | {"history_id", "history_date"}
+    assert {k: v for k, v in versions[0].items() if k not in not_compared} == {
+        k: v for k, v in versions[1].items() if k not in not_compared
+    }
     bulk_versions = list(HistoricalEnterprise.objects.filter(id=bulk.pk))
     single_versions = list(HistoricalEnterprise.objects.filter(id=single.pk))
     assert len(bulk_versions) == len(single_versions) == 1
-    for attribute in ("history_type", "history_user_id", "history_change_reason", "size_class", "managing_authority_id"):
+    compared = ("history_type", "history_user_id", "history_change_reason", "size_class", "managing_authority_id")
+    for attribute in compared:
         assert getattr(bulk_versions[0], attribute) == getattr(single_versions[0], attribute)
     assert [c.industrialcluster_id for c in bulk_versions[0].clusters.all()] == [
         c.industrialcluster_id for c in single_versions[0].clusters.all()
@@ -352,7 +380,9 @@ def test_a_row_failing_in_the_database_loses_no_other_row(office, monkeypatch):
 
 def test_existing_records_are_updated_and_empty_cells_keep_values(office):
     _user, org, code = office
-    existing = EnterpriseFactory(uscc=valid_uscc(1), subdistrict=org.subdistrict, employees=50, legal_representative="王五")
+    existing = EnterpriseFactory(
+        uscc=valid_uscc(1), subdistrict=org.subdistrict, employees=50, legal_representative="王五"
+    )
     rows = [[valid_uscc(1), "新名称有限公司", None, "C3670", 400, None, None]]
 
     run = run_import(office, xlsx_bytes(rows))
@@ -401,7 +431,8 @@ def test_dry_run_writes_nothing_but_the_run_and_counts_exactly(office):
     run = run_import(office, xlsx_bytes(rows), dry_run=True)
 
     assert run.dry_run is True
-    assert (run.rows_total, run.rows_created, run.rows_updated, run.rows_unchanged, run.rows_rejected) == (4, 1, 1, 1, 1)
+    counts = (run.rows_total, run.rows_created, run.rows_updated, run.rows_unchanged, run.rows_rejected)
+    assert counts == (4, 1, 1, 1, 1)
     assert run.errors[0]["line"] == 5
     records, versions, events, runs = state()
     assert (records, versions, runs) == (before[0], before[1], before[3] + 1)
@@ -712,3 +743,21 @@ def test_a_repeat_of_a_rejected_row_is_still_a_repeat(office):
     assert [(e["line"], e["field"]) for e in run.errors] == [(2, "employees"), (3, "uscc")]
     assert "line 2" in run.errors[1]["message"]
     assert not Enterprise.objects.exists()
+
+
+def test_a_workbook_broken_halfway_leaves_nothing_behind(office):
+    """More rows than one chunk, then broken XML: the rows already written are rolled back too."""
+    import zipfile
+
+    _user, _org, code = office
+    content = xlsx_bytes([good_row(n, code) for n in range(1, importing.CHUNK_SIZE + 50)])
+    source = zipfile.ZipFile(io.BytesIO(content))
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b"<row r='9999'><c r='A9999'><v>1</v></c></sheetData>")
+            target.writestr(item, data)
+
+    _assert_refused(office, broken.getvalue(), "list.xlsx", "import_unreadable_file")

@@ -257,8 +257,8 @@ def test_403_for_a_visible_record_changes_nothing(reg, api_client):
 
 
 def test_anonymous_is_refused(reg, api_client):
-    assert_error(api_client.get(LIST_URL), 403, "not_authenticated")
-    assert_error(api_client.patch(detail(reg.factory), {"name": "x"}, format="json"), 403, "not_authenticated")
+    assert_error(api_client.get(LIST_URL), 401, "not_authenticated")
+    assert_error(api_client.patch(detail(reg.factory), {"name": "x"}, format="json"), 401, "not_authenticated")
 
 
 # ---- history, verify, figures, contacts -----------------------------------------------------------------------------

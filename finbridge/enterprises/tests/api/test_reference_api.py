@@ -71,7 +71,7 @@ def test_bad_level_is_400(signed_in):
 @pytest.mark.parametrize("url", ["/api/v1/subdistricts/", "/api/v1/clusters/", "/api/v1/industries/"])
 def test_reference_lists_need_a_signed_in_user(api_client, url):
     response = api_client.get(url)
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
     api_client.force_authenticate(UserFactory())
     assert api_client.get(url).status_code == 200
