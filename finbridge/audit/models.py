@@ -39,6 +39,20 @@ class AuditEvent(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
 
     @property
+    def action_label(self) -> str:
+        """The action in words, in the active language."""
+        from finbridge.audit.labels import action_label
+
+        return action_label(self.action)
+
+    @property
+    def object_type_label(self) -> str:
+        """The record type in words, in the active language."""
+        from finbridge.audit.labels import object_type_label
+
+        return object_type_label(self.object_type)
+
+    @property
     def changed_fields(self) -> list[tuple[str, object, object]]:
         """(field, before, after) for every field whose value differs."""
         before, after = self.before or {}, self.after or {}

@@ -13,6 +13,7 @@ from finbridge.accounts.forms import add_domain_error
 from finbridge.accounts.views import PermissionRequiredPageMixin
 from finbridge.audit import selectors
 from finbridge.audit.forms import AuditFilterForm
+from finbridge.audit.labels import field_label
 from finbridge.audit.models import AuditEvent
 from finbridge.audit.permissions import VIEW_AUDIT
 from finbridge.core.errors import ValidationFailed
@@ -33,7 +34,7 @@ def _shown(value: Any) -> str:
 def event_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
     """(field, before, after) as text for every field the event changed (an empty text and None count as equal)."""
     shown = [(field, _shown(before), _shown(after)) for field, before, after in event.changed_fields]
-    return [(field, before, after) for field, before, after in shown if before != after]
+    return [(field_label(event.object_type, field), before, after) for field, before, after in shown if before != after]
 
 
 class AuditListView(PermissionRequiredPageMixin, View):

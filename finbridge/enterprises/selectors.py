@@ -27,12 +27,14 @@ from typing import Any
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from finbridge.accounts.choices import CONSENT_TYPES
 from finbridge.accounts.models import Organization, User
 from finbridge.accounts.selectors import actor_scope
+from finbridge.audit.labels import action_label
 from finbridge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from finbridge.core.permissions import has_perm
 from finbridge.enterprises import permissions as perms
@@ -434,13 +436,6 @@ def grantee_choices(*, actor: Any) -> QuerySet[Organization]:
 
 HISTORY_KINDS = {"+": "created", "~": "changed", "-": "deleted"}
 HISTORY_KIND_LABELS = {"created": _("Created"), "changed": _("Changed"), "deleted": _("Deleted")}
-HISTORY_REASON_LABELS = {
-    "enterprise_create": _("Added to the registry"),
-    "enterprise_update": _("Edited"),
-    "enterprise_verify": _("Verified"),
-    "enterprise_import": _("Imported from a list"),
-    "seed_demo": _("Demo data"),
-}
 HISTORY_LIMIT = 200
 
 
@@ -472,7 +467,7 @@ class HistoryEntry:
     @property
     def reason_label(self) -> str:
         """The change reason (the service that made the change) in words, in the active language."""
-        return str(HISTORY_REASON_LABELS.get(self.reason, self.reason))
+        return action_label(self.reason)
 
 
 class _ValueFormatter:
@@ -516,7 +511,7 @@ class _ValueFormatter:
 
 
 def _field_label(name: str) -> str:
-    return str(Enterprise._meta.get_field(name).verbose_name)
+    return str(capfirst(Enterprise._meta.get_field(name).verbose_name))
 
 
 def _creation_changes(record: Any, fmt: _ValueFormatter) -> list[FieldChange]:

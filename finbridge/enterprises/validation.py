@@ -145,8 +145,10 @@ def _uscc(value: Any) -> str:
         raise FieldError(error.message) from None
 
 
-def _amount(value: Any) -> Decimal | None:
-    """A CNY amount in yuan, parsed without float arithmetic and rounded to the fen."""
+def _amount(value: Any, *, allow_negative: bool = False) -> Decimal | None:
+    """A CNY amount in yuan, parsed without float arithmetic and rounded to the fen.
+
+    Negative amounts (a loss) only with allow_negative; the plausibility limit applies either way."""
     if _is_blank(value):
         return None
     if isinstance(value, bool):
@@ -155,9 +157,9 @@ def _amount(value: Any) -> Decimal | None:
         amount = to_decimal(value)
     except ValueError:
         raise FieldError(MSG_NOT_A_NUMBER) from None
-    if amount < 0:
+    if amount < 0 and not allow_negative:
         raise FieldError(MSG_NEGATIVE_AMOUNT)
-    if amount > MAX_AMOUNT:
+    if abs(amount) > MAX_AMOUNT:
         raise FieldError(MSG_ABSURD_AMOUNT, value=_plain(amount), limit=f"{MAX_AMOUNT:,}")
     return quantize_amount(amount)
 

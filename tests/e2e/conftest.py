@@ -40,10 +40,10 @@ SETTLED = "() => new Promise(done => requestAnimationFrame(() => requestAnimatio
 
 @pytest.fixture
 def chinese_catalog() -> None:
-    """Skip a test that reads Chinese page text while the translations are not compiled."""
+    """Fail (never skip) a test that reads Chinese page text while the translations are not compiled."""
     catalogs = [Path(folder) / "zh_Hans" / "LC_MESSAGES" / "django.mo" for folder in settings.LOCALE_PATHS]
     if not any(catalog.exists() for catalog in catalogs):
-        pytest.skip("no compiled Chinese catalog (locale/zh_Hans/LC_MESSAGES/django.mo): run `make compilemessages`")
+        pytest.fail("no compiled Chinese catalog (locale/zh_Hans/LC_MESSAGES/django.mo): run `make compilemessages`")
 
 
 @pytest.fixture(params=["en", "zh-hans"])

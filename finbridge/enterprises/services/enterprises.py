@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -35,17 +35,13 @@ from finbridge.accounts.models import Organization
 from finbridge.accounts.selectors import actor_scope
 from finbridge.audit.services import log_event, snapshot
 from finbridge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from finbridge.core.money import quantize_amount, to_decimal
 from finbridge.core.permissions import require_perm
 from finbridge.enterprises import permissions as perms
 from finbridge.enterprises.models import Enterprise, EnterpriseContact, EnterpriseFinancials
 from finbridge.enterprises.selectors import enterprise_visible_queryset, is_in_remit
 from finbridge.enterprises.sizing import classify
 from finbridge.enterprises.validation import (
-    MAX_AMOUNT,
     MAX_EMPLOYEES,
-    MSG_ABSURD_AMOUNT,
-    MSG_NOT_A_NUMBER,
     MSG_REQUIRED,
     MSG_UNKNOWN_FIELD,
     FieldError,
@@ -374,21 +370,6 @@ def enterprise_verify(*, actor: Any, enterprise: Enterprise) -> Enterprise:
 # ---- yearly figures -------------------------------------------------------------------------------------
 
 
-def _signed_amount(value: Any) -> Decimal | None:
-    """An amount that may be negative (a loss), within the same plausibility limit as other amounts."""
-    if _is_blank(value):
-        return None
-    if isinstance(value, bool):
-        raise FieldError(MSG_NOT_A_NUMBER)
-    try:
-        amount = to_decimal(value)
-    except ValueError:
-        raise FieldError(MSG_NOT_A_NUMBER) from None
-    if abs(amount) > MAX_AMOUNT:
-        raise FieldError(MSG_ABSURD_AMOUNT, value=str(amount), limit=f"{MAX_AMOUNT:,}")
-    return quantize_amount(amount)
-
-
 def _employees(value: Any) -> int | None:
     return None if _is_blank(value) else _whole_number(value, maximum=MAX_EMPLOYEES)
 
@@ -396,7 +377,7 @@ def _employees(value: Any) -> int | None:
 FINANCIALS_CLEANERS = {
     "revenue": _amount,
     "total_assets": _amount,
-    "net_profit": _signed_amount,
+    "net_profit": partial(_amount, allow_negative=True),
     "rd_expense": _amount,
     "employees": _employees,
 }
