@@ -51,10 +51,10 @@ run: demo
 
 # ---- quality -----------------------------------------------------------------------------------
 test: dev-deps system-deps compilemessages
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 test-pg: dev-deps system-deps compilemessages
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/finbridge} $(VENV)/bin/pytest
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/finbridge} $(VENV)/bin/pytest -n 2
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .

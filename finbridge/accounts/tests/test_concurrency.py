@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from finbridge.accounts.choices import BankTier, OrgType, Role
 from finbridge.accounts.models import Membership, User
 from finbridge.accounts.services import invitation_accept, invitation_create, membership_change_role
 from finbridge.accounts.tests.factories import MembershipFactory, OrganizationFactory
 from finbridge.core.errors import DomainError
+from finbridge.core.testing import race as _race
 
 pytestmark = [
     pytest.mark.postgres,
@@ -21,28 +19,6 @@ pytestmark = [
 ]
 
 NEW_PASSWORD = "Tangerine-Lantern-42"
-
-
-def _race(*calls: Callable[[], object]) -> list[object]:
-    """Run the calls at the same moment in threads; each result is a return value or a DomainError."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except DomainError as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_an_invitation_is_accepted_once():

@@ -13,13 +13,9 @@ shop             F5211 (retail), S2, no managing authority, no consent
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-
-from django.db import connections
 
 from finbridge.accounts.choices import BankTier, OrgType, Role
 from finbridge.accounts.models import Organization, User
@@ -29,7 +25,6 @@ from finbridge.accounts.tests.factories import (
     OrganizationFactory,
     SubdistrictFactory,
 )
-from finbridge.core.errors import DomainError
 from finbridge.enterprises.choices import ConsentScope
 from finbridge.enterprises.models import Enterprise
 from finbridge.enterprises.tests.factories import ConsentFactory, EnterpriseFactory, valid_uscc
@@ -152,26 +147,3 @@ def new_enterprise_data(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
-
-
-def race(*calls: Callable[[], object]) -> list[object]:
-    """Run the calls at the same moment in threads (PostgreSQL concurrency tests); each result is a return
-    value or the DomainError raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except DomainError as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results

@@ -13,11 +13,12 @@ from finbridge.accounts.models import User
 from finbridge.accounts.tests.factories import OrganizationFactory
 from finbridge.audit.models import AuditEvent
 from finbridge.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from finbridge.core.testing import race
 from finbridge.enterprises.choices import ConsentScope
 from finbridge.enterprises.models import Consent
 from finbridge.enterprises.selectors import can_see_financials, enterprise_visible_queryset
 from finbridge.enterprises.services.consents import consent_grant, consent_revoke
-from finbridge.enterprises.tests.registry_setup import build_registry, race
+from finbridge.enterprises.tests.registry_setup import build_registry
 
 pytestmark = pytest.mark.django_db
 

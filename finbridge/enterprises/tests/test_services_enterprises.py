@@ -14,6 +14,7 @@ from finbridge.accounts.models import User
 from finbridge.accounts.tests.factories import ClusterFactory, OrganizationFactory
 from finbridge.audit.models import AuditEvent
 from finbridge.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from finbridge.core.testing import race
 from finbridge.enterprises.models import Enterprise, EnterpriseContact, EnterpriseFinancials
 from finbridge.enterprises.services.enterprises import (
     MSME_EDITABLE_FIELDS,
@@ -28,7 +29,7 @@ from finbridge.enterprises.services.enterprises import (
     managing_authority_for,
 )
 from finbridge.enterprises.tests.factories import ContactFactory, FinancialsFactory, valid_uscc
-from finbridge.enterprises.tests.registry_setup import build_registry, new_enterprise_data, race
+from finbridge.enterprises.tests.registry_setup import build_registry, new_enterprise_data
 from finbridge.enterprises.validation import clean_enterprise_data
 
 pytestmark = pytest.mark.django_db
