@@ -45,5 +45,6 @@ def test_two_admins_demoting_each_other_leave_one_admin():
         lambda: membership_change_role(actor=second.user, membership=first, role=Role.STAFF),
     )
     assert sum(isinstance(r, Membership) for r in results) == 1
-    assert [r.code for r in results if isinstance(r, DomainError)] == ["last_admin"]
+    # The loser is refused either as the last admin or, when the winner already demoted it, as no admin.
+    assert [r.code for r in results if isinstance(r, DomainError)] in (["last_admin"], ["permission_denied"])
     assert Membership.objects.filter(organization=bank, role=Role.ADMIN).count() == 1
