@@ -66,27 +66,9 @@ def build_event(
     )
 
 
-def log_event(
-    *,
-    actor: Any,
-    action: str,
-    obj: models.Model | None = None,
-    object_type: str = "",
-    object_id: str = "",
-    object_repr: str = "",
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Record one write in the audit trail. Call it inside the service's transaction."""
-    event = build_event(
-        actor=actor,
-        action=action,
-        obj=obj,
-        object_type=object_type,
-        object_id=object_id,
-        object_repr=object_repr,
-        before=before,
-        after=after,
-    )
-    event.save()
-    return event
+def log_event(**event: Any) -> AuditEvent:
+    """Record one write in the audit trail (same keyword arguments as build_event). Call it inside the
+    service's transaction."""
+    record = build_event(**event)
+    record.save()
+    return record
