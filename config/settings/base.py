@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "finbridge.accounts",
     "finbridge.audit",
     "finbridge.enterprises",
+    "finbridge.financing",
+    "finbridge.notifications",
 ]
 
 MIDDLEWARE = [
@@ -139,8 +141,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FINBRIDGE_VERIFICATION_INTERVAL_DAYS = int(os.environ.get("FINBRIDGE_VERIFICATION_INTERVAL_DAYS", "365"))
 FINBRIDGE_DEMO_PASSWORD = os.environ.get("FINBRIDGE_DEMO_PASSWORD", "finbridge-demo")
 FINBRIDGE_INVITATION_DAYS = 7
+# Working days (official Chinese calendar) an institution has to take up or pass a demand it sees.
+FINBRIDGE_RESPONSE_WORKING_DAYS = int(os.environ.get("FINBRIDGE_RESPONSE_WORKING_DAYS", "2"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The address of the site, for links in e-mails.
+SITE_URL = os.environ.get("FINBRIDGE_SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "FinBridge <noreply@finbridge.local>")
 
 REST_FRAMEWORK = {

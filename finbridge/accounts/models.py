@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -17,6 +18,13 @@ class User(AbstractUser):
     """A person. What they may do follows from their memberships (see roles.py)."""
 
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The language of the user's pages and e-mails; set when they switch language."),
+    )
 
     class Meta:
         verbose_name = _("user")
