@@ -1,4 +1,5 @@
-"""Reading and writing the spreadsheets of the bulk import: .xlsx (openpyxl) and .csv.
+"""Reading and writing the spreadsheets of the bulk import: .xlsx (read with calamine, written with openpyxl)
+and .csv.
 
 Nothing here knows about enterprises: it checks a file's type and size, turns it into numbered rows of
 plain Python values, and writes rows back out as .xlsx or .csv bytes. Bad files raise ValidationFailed
@@ -16,15 +17,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
-from xml.etree import ElementTree
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
+from python_calamine import CalamineError, CalamineWorkbook
 
 from finbridge.core.errors import ValidationFailed
 
@@ -86,27 +86,16 @@ def read_rows(file_format: str, content: bytes) -> Iterator[NumberedRow]:
 
 
 def _xlsx_rows(content: bytes) -> Iterator[NumberedRow]:
+    """Rows of the first worksheet, read with calamine (a compiled reader about ten times faster than openpyxl
+    at 100,000 rows: docs/performance.md). Cells keep their spreadsheet positions (row 1 is the header)."""
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        if not workbook.sheet_names:
+            raise _invalid(_("The workbook has no worksheet."), "import_unreadable_file")
+        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except (CalamineError, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise _invalid(_("The file could not be read as an .xlsx workbook."), "import_unreadable_file") from exc
-    if not workbook.worksheets:
-        workbook.close()
-        raise _invalid(_("The workbook has no worksheet."), "import_unreadable_file")
-    return _iterate_sheet(workbook)
-
-
-def _iterate_sheet(workbook: Any) -> Iterator[NumberedRow]:
-    sheet = workbook.worksheets[0]
-    # Generators write wrong or missing dimensions; without them openpyxl neither truncates nor pads rows.
-    sheet.reset_dimensions()
-    try:
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [cell_value(v) for v in values]
-    except (ElementTree.ParseError, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise _invalid(_("The file could not be read as an .xlsx workbook."), "import_unreadable_file") from exc
-    finally:
-        workbook.close()
+    return ((number, [cell_value(v) for v in values]) for number, values in enumerate(rows, start=1))
 
 
 def decode_text(content: bytes) -> str:

@@ -142,7 +142,7 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         method="ignore", max_length=5, help_text="GB/T 4754-2017 code; codes below it match too."
     )
     ordering = django_filters.ChoiceFilter(
-        method="ignore", choices=[(key, key) for key in selectors.ORDERINGS], help_text="Default: name."
+        method="ignore", choices=[(key, key) for key in selectors.ORDERINGS], help_text="Default: name; name searches newest first (-id)."
     )
 
     class Meta:
@@ -156,7 +156,7 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         data = self.form.cleaned_data
         filters = {name: data[name] for name in selectors.FILTER_NAMES if data.get(name)}
         return selectors.enterprise_list(
-            actor=self.request.user, q=data.get("q") or "", filters=filters, ordering=data.get("ordering") or "name"
+            actor=self.request.user, q=data.get("q") or "", filters=filters, ordering=data.get("ordering") or ""
         )
 
 

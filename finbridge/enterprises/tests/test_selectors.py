@@ -239,6 +239,17 @@ def test_ordering(reg):
     assert by_uscc == sorted(by_uscc, reverse=True)
 
 
+def test_name_search_without_ordering_lists_newest_first_and_honours_an_explicit_ordering(reg):
+    user = reg.user("district")
+    older = EnterpriseFactory(name="甲乙丙科技有限公司", subdistrict=reg.s2)
+    newer = EnterpriseFactory(name="丁甲乙科技有限公司", subdistrict=reg.s2)
+    assert [e.pk for e in enterprise_list(actor=user, q="甲乙")] == [newer.pk, older.pk]
+    by_name = sorted([older, newer], key=lambda e: e.name)
+    assert [e.pk for e in enterprise_list(actor=user, q="甲乙", ordering="name")] == [e.pk for e in by_name]
+    by_credit_code = list(enterprise_list(actor=user, q=older.uscc))
+    assert [e.pk for e in by_credit_code] == [older.pk]
+
+
 # ---- history ----------------------------------------------------------------------------------------------------------
 
 
