@@ -285,6 +285,28 @@ class ContactForm(BootstrapForm):
         return {name: (value.strip() if isinstance(value, str) else value) for name, value in self.cleaned_data.items()}
 
 
+class FinancialsForm(BootstrapForm):
+    """Record or change an enterprise's figures for one year (amounts in yuan; an empty field clears it)."""
+
+    year = forms.CharField(
+        label=_("Year"), required=False, max_length=4, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    revenue = forms.CharField(label=_("Revenue (CNY)"), required=False, max_length=40)
+    total_assets = forms.CharField(label=_("Total assets (CNY)"), required=False, max_length=40)
+    net_profit = forms.CharField(
+        label=_("Net profit (CNY)"), required=False, max_length=40, help_text=_("May be negative.")
+    )
+    rd_expense = forms.CharField(label=_("R&D expense (CNY)"), required=False, max_length=40)
+    employees = forms.CharField(
+        label=_("Employees"), required=False, max_length=10, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+
+    def service_arguments(self) -> tuple[str, dict[str, Any]]:
+        """(year, figures) for financials_upsert: text as typed, blanks as None (clearing the figure)."""
+        data = {name: (value.strip() or None) for name, value in self.cleaned_data.items()}
+        return data.pop("year") or "", data
+
+
 class ConsentGrantForm(BootstrapForm):
     """An MSME grants an institution consent to see its profile (and figures) until an optional date."""
 

@@ -32,6 +32,7 @@ from finbridge.enterprises.forms import (
     ContactForm,
     EnterpriseFilterForm,
     EnterpriseForm,
+    FinancialsForm,
     add_domain_errors,
     industry_datalist,
 )
@@ -121,6 +122,18 @@ def _contact_block_context(request: HttpRequest, enterprise: Enterprise, form: C
     }
 
 
+def _financials_block_context(
+    request: HttpRequest, enterprise: Enterprise, *, show_figures: bool, form: FinancialsForm | None = None
+) -> dict:
+    return {
+        "enterprise": enterprise,
+        "show_figures": show_figures,
+        "financials": list(enterprise.financials.all()) if show_figures else [],
+        "can_edit_figures": show_figures and has_perm(request.user, perms.CHANGE_ENTERPRISE, enterprise),
+        "financials_form": form or FinancialsForm(auto_id="id_financials_%s"),
+    }
+
+
 def _verification_block_context(request: HttpRequest, enterprise: Enterprise) -> dict:
     return {
         "enterprise": enterprise,
@@ -166,8 +179,7 @@ def enterprise_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         **_contact_block_context(request, enterprise),
         **_verification_block_context(request, enterprise),
-        "show_figures": show_figures,
-        "financials": list(enterprise.financials.all()) if show_figures else [],
+        **_financials_block_context(request, enterprise, show_figures=show_figures),
         "size_basis": size_basis_table(enterprise) if show_figures else None,
         "industry": industry_get(enterprise.industry_code),
         "clusters": list(enterprise.clusters.all()),
@@ -304,6 +316,59 @@ def contact_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _contacts_response(request, enterprise)
     messages.success(request, _("The contact was removed."))
     return redirect(_detail_url(enterprise) + "#contacts")
+
+
+# ---- yearly figures -------------------------------------------------------------------------------
+
+
+def _financials_response(
+    request: HttpRequest, enterprise: Enterprise, form: FinancialsForm | None = None
+) -> HttpResponse:
+    fresh = selectors.enterprise_get(actor=request.user, pk=enterprise.pk)
+    context = _financials_block_context(request, fresh, show_figures=True, form=form)
+    return render(request, "enterprises/partials/_financials.html", context)
+
+
+@registry_page
+@require_POST
+def financials_save_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record or change one year's figures (editors of a record whose figures they may see)."""
+    enterprise = selectors.enterprise_get(actor=request.user, pk=pk)
+    selectors.financials_list(actor=request.user, enterprise=enterprise)  # NotFound / PermissionDenied
+    form = FinancialsForm(request.POST, auto_id="id_financials_%s")
+    if form.is_valid():
+        year, figures = form.service_arguments()
+        try:
+            enterprise_services.financials_upsert(actor=request.user, enterprise=enterprise, year=year, data=figures)
+        except (PermissionDenied, NotFound):
+            raise
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            if wants_partial(request):
+                return _financials_response(request, enterprise)
+            messages.success(request, _("The figures for %(year)s were saved.") % {"year": year})
+            return redirect(_detail_url(enterprise) + "#financials")
+    if wants_partial(request):
+        return _financials_response(request, enterprise, form)
+    for message in _form_messages(form):
+        messages.error(request, message)
+    return redirect(_detail_url(enterprise) + "#financials")
+
+
+@registry_page
+@require_POST
+def financials_delete_view(request: HttpRequest, pk: int, year: int) -> HttpResponse:
+    """Delete one year's figures (editors of the record)."""
+    enterprise = selectors.enterprise_get(actor=request.user, pk=pk)
+    row = selectors.financials_list(actor=request.user, enterprise=enterprise).filter(year=year).first()
+    if row is None:
+        raise NotFound()
+    enterprise_services.financials_delete(actor=request.user, financials=row)
+    if wants_partial(request):
+        return _financials_response(request, enterprise)
+    messages.success(request, _("The figures for %(year)s were deleted.") % {"year": year})
+    return redirect(_detail_url(enterprise) + "#financials")
 
 
 def _form_messages(form: Any) -> list[str]:
