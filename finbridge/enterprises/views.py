@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -106,8 +107,16 @@ def enterprise_list_view(request: HttpRequest) -> HttpResponse:
         "industry_codes": industry_datalist(),
     }
     if wants_partial(request):
-        return render(request, "enterprises/partials/_results.html", context)
+        response = render(request, "enterprises/partials/_results.html", context)
+        response["HX-Push-Url"] = _address_without_blanks(request)
+        return response
     return render(request, "enterprises/enterprise_list.html", context)
+
+
+def _address_without_blanks(request: HttpRequest) -> str:
+    """The request's path and query without empty parameters, for the address bar after an htmx search."""
+    kept = [(name, value) for name, values in request.GET.lists() for value in values if value.strip()]
+    return f"{request.path}?{urlencode(kept)}" if kept else request.path
 
 
 # ---- detail, history ------------------------------------------------------------------------------

@@ -190,3 +190,15 @@ def test_the_list_renders_in_chinese(world, district_client):
     html = district_client.get(LIST_URL, headers={"Accept-Language": "zh-hans"}).content.decode()
     assert 'lang="zh-hans"' in html
     assert world.subdistrict_a.name_zh in html
+
+
+def test_an_htmx_search_pushes_an_address_without_the_empty_fields(world, client):
+    client.force_login(world.user(OrgType.DISTRICT_AUTHORITY))
+    response = client.get(
+        reverse("enterprises:list"),
+        {"q": "坪山", "subdistrict": "", "size_class": "", "label": ""},
+        headers={"HX-Request": "true"},
+    )
+    assert response["HX-Push-Url"] == reverse("enterprises:list") + "?q=%E5%9D%AA%E5%B1%B1"
+    blank = client.get(reverse("enterprises:list"), {"q": " ", "subdistrict": ""}, headers={"HX-Request": "true"})
+    assert blank["HX-Push-Url"] == reverse("enterprises:list")
