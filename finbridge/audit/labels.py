@@ -14,6 +14,8 @@ ACTION_LABELS = {
     "enterprise_import": _("Imported from a list"),
     "enterprise_import_run": _("Import applied"),
     "enterprise_import_dry_run": _("Import checked (dry run)"),
+    "enterprise_import_queued": _("Import queued (large file)"),
+    "enterprise_import_failed": _("Import failed"),
     "financials_upsert": _("Yearly figures saved"),
     "financials_delete": _("Yearly figures deleted"),
     "contact_add": _("Contact added"),

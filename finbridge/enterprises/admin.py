@@ -69,12 +69,14 @@ class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "organization",
         "created_by",
         "created_at",
+        "status",
+        "background",
         "dry_run",
         "rows_total",
         "rows_created",
         "rows_updated",
         "rows_rejected",
     ]
-    list_filter = ["dry_run"]
+    list_filter = ["status", "dry_run"]
     search_fields = ["file_name", "file_sha256"]
     list_select_related = ["organization", "created_by"]

@@ -29,3 +29,12 @@ class VerificationState(models.TextChoices):
     CURRENT = "current", _("Verified")
     DUE = "due", _("Re-verification due")
     NEVER = "never", _("Never verified")
+
+
+class ImportStatus(models.TextChoices):
+    """Where an import run stands: small files are done at once, large ones wait for a background worker."""
+
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

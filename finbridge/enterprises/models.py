@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from finbridge.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
-from finbridge.enterprises.choices import ConsentScope, SizeClass, TechLabel, VerificationState
+from finbridge.enterprises.choices import ConsentScope, ImportStatus, SizeClass, TechLabel, VerificationState
 
 
 def amount_field(verbose_name, **kwargs) -> models.DecimalField:
@@ -232,8 +232,19 @@ class Consent(models.Model):
         return self.revoked_at is None and (self.expires_on is None or self.expires_on >= today)
 
 
+class ImportRunManager(models.Manager):
+    """Import runs without the uploaded bytes (up to 20 MB), which only the background task reads."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().defer("upload")
+
+
 class ImportRun(models.Model):
-    """One upload of an enterprise list: a dry run or an applied import, with its row report."""
+    """One upload of an enterprise list: a dry run or an applied import, with its row report.
+
+    A small file is imported in the request and its run is recorded done. A large file is queued for a
+    background worker with its bytes in `upload`, which is emptied when the run is done or failed.
+    """
 
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
@@ -253,6 +264,29 @@ class ImportRun(models.Model):
     errors = models.JSONField(
         _("row errors"), default=list, blank=True, help_text=_("[{line, field, value, message}] for every bad row.")
     )
+    status = models.CharField(
+        _("status"), max_length=8, choices=ImportStatus.choices, default=ImportStatus.QUEUED, db_index=True
+    )
+    background = models.BooleanField(
+        _("in the background"), default=False, help_text=_("Whether a background worker ran it (large files).")
+    )
+    language = models.CharField(
+        _("language"), max_length=16, blank=True, help_text=_("The uploader's language, used for the row report.")
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    failure_message = models.TextField(
+        _("reason of failure"), blank=True, help_text=_("Why a failed run changed nothing, in the uploader's language.")
+    )
+    upload = models.BinaryField(
+        _("uploaded file"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The file while the run waits for or runs in a background worker; emptied afterwards."),
+    )
+
+    objects = ImportRunManager()
 
     class Meta:
         verbose_name = _("import run")

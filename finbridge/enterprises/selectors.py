@@ -40,7 +40,7 @@ from finbridge.core.permissions import has_perm
 from finbridge.enterprises import permissions as perms
 from finbridge.enterprises.choices import ConsentScope, SizeClass, TechLabel, VerificationState
 from finbridge.enterprises.models import Consent, Enterprise, EnterpriseContact, EnterpriseFinancials
-from finbridge.enterprises.search import name_fragment_q
+from finbridge.enterprises.search import consent_visibility_q, name_fragment_q
 from finbridge.reference.industries import all_industries, normalize_industry_code
 from finbridge.reference.models import IndustrialCluster, Subdistrict
 
@@ -84,7 +84,9 @@ def _visibility_filter(actor: Any) -> Q | None:
         condition |= Q(organization_id__in=scope.own_organization_ids)
     if scope.consent_grantee_ids:
         consents = active_consents(grantee_ids=scope.consent_grantee_ids).filter(enterprise_id=OuterRef("pk"))
-        condition |= Q(Exists(consents))
+        condition |= consent_visibility_q(
+            grantee_ids=scope.consent_grantee_ids, live_consent_exists=Q(Exists(consents))
+        )
     return condition
 
 

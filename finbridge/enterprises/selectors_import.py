@@ -1,9 +1,11 @@
-"""Reads for the bulk import: which organisations a person imports for, and their import runs."""
+"""Reads for the bulk import: which organisations a person imports for, their import runs and the progress
+of runs in the background."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from finbridge.accounts.choices import GOVERNMENT_TYPES
@@ -11,6 +13,7 @@ from finbridge.accounts.models import Organization
 from finbridge.accounts.roles import codes_for
 from finbridge.core.errors import NotFound
 from finbridge.enterprises import permissions as perms
+from finbridge.enterprises.choices import ImportStatus
 from finbridge.enterprises.models import ImportRun
 
 
@@ -49,3 +52,19 @@ def import_run_get(*, actor: Any, pk: Any) -> ImportRun:
         )
     except (ImportRun.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+
+
+def import_progress_key(pk: int) -> str:
+    """The cache key under which a background worker reports how many rows of run `pk` it has processed
+    (outside the import's transaction, which other connections cannot see into)."""
+    return f"finbridge:enterprise-import:{pk}:rows-done"
+
+
+def import_run_rows_done(run: ImportRun) -> int:
+    """How many rows of a run (already fetched through import_run_get) have been processed: all once it is
+    done, the worker's last report while it runs, none while it waits or after it failed."""
+    if run.status == ImportStatus.DONE:
+        return run.rows_total
+    if run.status == ImportStatus.RUNNING:
+        return min(int(cache.get(import_progress_key(run.pk)) or 0), run.rows_total)
+    return 0

@@ -2,6 +2,8 @@
 
 The flow works without JavaScript: upload → the dry-run result with counts and every bad row → "Apply
 import" re-submits the stored file by run id → the applied result with a link to the error report.
+A large file runs in the background: its result page shows the progress, polled by htmx every two seconds
+(or refreshed by the browser every five without JavaScript), and turns into the report when the run ends.
 """
 
 from __future__ import annotations
@@ -17,16 +19,23 @@ from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRefresh
 
 from finbridge.accounts.models import Organization
-from finbridge.core.errors import PermissionDenied, ValidationFailed
+from finbridge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from finbridge.core.permissions import require_perm
 from finbridge.enterprises import import_files
 from finbridge.enterprises import permissions as perms
+from finbridge.enterprises.choices import ImportStatus
 from finbridge.enterprises.models import ImportRun
-from finbridge.enterprises.selectors_import import import_run_get, import_run_list, importing_organizations
+from finbridge.enterprises.selectors_import import (
+    import_run_get,
+    import_run_list,
+    import_run_rows_done,
+    importing_organizations,
+)
 from finbridge.enterprises.services import importing
-from finbridge.enterprises.views import registry_page
+from finbridge.enterprises.views import registry_page, wants_partial
 
 RECENT_RUNS = 20
 ERRORS_PER_PAGE = 100
@@ -108,25 +117,54 @@ def import_view(request: HttpRequest) -> HttpResponse:
 @registry_page
 @require_http_methods(["GET", "POST"])
 def import_run_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The result of one run with every bad row; POST applies the run's stored file for real."""
+    """The result of one run with every bad row (its progress while it runs in the background); POST applies
+    the run's stored file for real."""
     _importing_organizations(request)
     if request.method == "POST":
         try:
             applied = importing.import_run_apply(actor=request.user, pk=pk)
-        except ValidationFailed as error:
+        except (ValidationFailed, Conflict) as error:
             messages.error(request, error.message)
             return redirect("enterprises:import_run", pk=pk)
-        messages.success(request, _("The import was applied."))
+        if applied.status == ImportStatus.DONE:
+            messages.success(request, _("The import was applied."))
         return redirect("enterprises:import_run", pk=applied.pk)
     run = import_run_get(actor=request.user, pk=pk)
-    page = Paginator(run.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {
-        "run": run,
-        "page": page,
-        "error_rows": [{**error, "column": importing.column_title(error["field"])} for error in page.object_list],
-        "can_apply": run.dry_run and importing.stored_file_exists(run),
-    }
+    context: dict[str, Any] = {"run": run, "in_progress": _in_progress(run)}
+    if context["in_progress"]:
+        context["progress"] = _progress(run)
+    else:
+        page = Paginator(run.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+        context["page"] = page
+        context["error_rows"] = [
+            {**error, "column": importing.column_title(error["field"])} for error in page.object_list
+        ]
+        context["can_apply"] = run.dry_run and run.status == ImportStatus.DONE and importing.stored_file_exists(run)
     return render(request, "enterprises/import_run.html", context)
+
+
+@registry_page
+@require_GET
+def import_run_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress box of a run in the background, polled by its page; once the run has ended, htmx is
+    told to reload the page (which then shows the report) and a plain request is sent to it."""
+    _importing_organizations(request)
+    run = import_run_get(actor=request.user, pk=pk)
+    if not _in_progress(run):
+        if wants_partial(request):
+            return HttpResponseClientRefresh()
+        return redirect("enterprises:import_run", pk=run.pk)
+    return render(request, "enterprises/partials/_import_progress.html", {"run": run, "progress": _progress(run)})
+
+
+def _in_progress(run: ImportRun) -> bool:
+    return run.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+
+def _progress(run: ImportRun) -> dict[str, int]:
+    done = import_run_rows_done(run)
+    percent = done * 100 // run.rows_total if run.rows_total else 0
+    return {"done": done, "total": run.rows_total, "percent": percent}
 
 
 @registry_page

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from finbridge.enterprises.models import ImportRun
+from finbridge.enterprises.selectors_import import import_run_rows_done
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -36,10 +37,13 @@ class ImportErrorSerializer(serializers.Serializer):
 
 
 class ImportRunSerializer(serializers.ModelSerializer):
-    """An import run (dry or applied) with its counts."""
+    """An import run (dry or applied) with its status and counts. A large file runs in the background:
+    `status` goes queued -> running -> done (counts final) or failed (`failure_message`; nothing changed);
+    the counts stay 0 until it is done, `rows_total` is the number of rows found in the file."""
 
     organization_name = serializers.CharField(source="organization.display_name", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    rows_processed = serializers.SerializerMethodField()
     report_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -53,6 +57,12 @@ class ImportRunSerializer(serializers.ModelSerializer):
             "file_name",
             "file_sha256",
             "dry_run",
+            "status",
+            "background",
+            "started_at",
+            "finished_at",
+            "failure_message",
+            "rows_processed",
             "rows_total",
             "rows_created",
             "rows_updated",
@@ -61,6 +71,11 @@ class ImportRunSerializer(serializers.ModelSerializer):
             "report_url",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_rows_processed(self, run: ImportRun) -> int:
+        """Rows processed so far (all of them once done; 0 while queued or after a failure)."""
+        return import_run_rows_done(run)
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_report_url(self, run: ImportRun) -> str | None:

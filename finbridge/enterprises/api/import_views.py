@@ -30,6 +30,17 @@ ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="The file cannot be imported; nothing was changed."),
     403: OpenApiResponse(ErrorSerializer, description="Not signed in, or not allowed to import."),
     404: OpenApiResponse(ErrorSerializer, description="No such run, or not one of your organisations."),
+    409: OpenApiResponse(ErrorSerializer, description="The run is still queued or running."),
+}
+RUN_RESPONSES = {
+    201: OpenApiResponse(s.ImportRunDetailSerializer, description="A small file, imported (or checked): the run."),
+    202: OpenApiResponse(
+        s.ImportRunDetailSerializer,
+        description=(
+            "A large file, accepted for a background worker: the run with its status (queued, running, or "
+            "already done). Poll GET /enterprise-imports/{id}/ until the status is done or failed."
+        ),
+    ),
 }
 XLSX_RESPONSE = {(200, import_files.CONTENT_TYPES[import_files.XLSX]): OpenApiTypes.BINARY}
 
@@ -43,7 +54,7 @@ def _download(content: bytes, file_name: str, file_format: str) -> HttpResponse:
 @extend_schema_view(
     list=extend_schema(summary="Import runs of your organisations", responses={200: s.ImportRunSerializer(many=True)}),
     retrieve=extend_schema(
-        summary="One import run with its rejected rows",
+        summary="One import run with its status, counts and rejected rows",
         responses={200: s.ImportRunDetailSerializer, 403: ERRORS[403], 404: ERRORS[404]},
     ),
 )
@@ -75,10 +86,11 @@ class ImportRunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         description=(
             "Multipart upload of an .xlsx or .csv file. With dry_run (the default) nothing is saved and the "
             "run reports what would be created, updated, left unchanged and rejected; apply it later with "
-            "POST /enterprise-imports/{id}/apply/. Rows are matched by credit code."
+            "POST /enterprise-imports/{id}/apply/. Rows are matched by credit code. A file of more rows than "
+            "the background threshold (5,000 by default) is answered 202 and runs in the background."
         ),
         request={"multipart/form-data": s.ImportUploadSerializer},
-        responses={201: s.ImportRunDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+        responses={**RUN_RESPONSES, 400: ERRORS[400], 403: ERRORS[403]},
     )
     def create(self, request: Request) -> Response:
         upload = s.ImportUploadSerializer(data=request.data)
@@ -107,14 +119,15 @@ class ImportRunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return organizations[0]
 
     def _created(self, run: ImportRun) -> Response:
+        """201 with the finished run; 202 with its status when the file went to a background worker."""
         run = import_run_get(actor=self.request.user, pk=run.pk)
         data = s.ImportRunDetailSerializer(run, context=self.get_serializer_context()).data
-        return Response(data, status=status.HTTP_201_CREATED)
+        return Response(data, status=status.HTTP_202_ACCEPTED if run.background else status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Apply the file of a dry run",
         request=None,
-        responses={201: s.ImportRunDetailSerializer, 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404]},
+        responses={**RUN_RESPONSES, 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404], 409: ERRORS[409]},
     )
     @action(detail=True, methods=["post"])
     def apply(self, request: Request, pk: str | None = None) -> Response:

@@ -142,7 +142,9 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         method="ignore", max_length=5, help_text="GB/T 4754-2017 code; codes below it match too."
     )
     ordering = django_filters.ChoiceFilter(
-        method="ignore", choices=[(key, key) for key in selectors.ORDERINGS], help_text="Default: name; name searches newest first (-id)."
+        method="ignore",
+        choices=[(key, key) for key in selectors.ORDERINGS],
+        help_text="Default: name; name searches newest first (-id).",
     )
 
     class Meta:

@@ -16,6 +16,8 @@ use it, and it is harmless).
 
 from django.db import migrations
 
+from finbridge.core.db import run_on_postgresql
+
 BIGRAMS_FUNCTION = """
 CREATE OR REPLACE FUNCTION finbridge_bigrams(value text) RETURNS text[]
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -43,21 +45,11 @@ BACKWARD = [
 ]
 
 
-def _run_on_postgresql(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("enterprises", "0001_initial"),
     ]
 
     operations = [
-        migrations.RunPython(_run_on_postgresql(FORWARD), _run_on_postgresql(BACKWARD), elidable=False),
+        migrations.RunPython(run_on_postgresql(FORWARD), run_on_postgresql(BACKWARD), elidable=False),
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
@@ -132,3 +132,20 @@ def consent_revoke(*, actor: Any, consent: Consent) -> Consent:
             raise Conflict(MSG_ALREADY_REVOKED, code="consent_already_revoked")
         _revoke(locked, actor=actor, when=timezone.now())
     return locked
+
+
+def consent_columns_refresh_expired() -> int:
+    """Refresh the denormalised consent columns (migration 0005) of enterprises whose listed consents expired.
+
+    Run daily by the task `refresh_expired_consent_columns`; until it runs, visibility stays exact through the
+    EXISTS fallback (enterprises/search.py), only slower. PostgreSQL only (returns 0 elsewhere); returns how
+    many enterprises were refreshed. Called by the system, not by users.
+    """
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM enterprises_enterprise WHERE consent_expiry_min < current_date")
+        ids = [row[0] for row in cursor.fetchall()]
+        if ids:
+            cursor.execute("SELECT finbridge_refresh_consent_columns(%s::bigint[])", [ids])
+    return len(ids)
