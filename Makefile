@@ -75,11 +75,12 @@ bench: dev-deps
 
 # ---- maintenance -------------------------------------------------------------------------------
 vendor:
-	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent htmx.org@2.0.11 bootstrap@5.3.9 >/dev/null && \
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent htmx.org@2.0.11 bootstrap@5.3.9 echarts@5.6.0 >/dev/null && \
 	  for t in *.tgz; do mkdir -p "$${t%.tgz}" && tar xzf "$$t" -C "$${t%.tgz}"; done && \
 	  cp htmx.org-2.0.11/package/dist/htmx.min.js $(CURDIR)/static/vendor/htmx/ && \
 	  cp bootstrap-5.3.9/package/dist/css/bootstrap.min.css bootstrap-5.3.9/package/dist/js/bootstrap.bundle.min.js $(CURDIR)/static/vendor/bootstrap/ && \
-	  rm -rf $$tmp && echo "vendored htmx 2.0.11 and bootstrap 5.3.9 into static/vendor"
+	  mkdir -p $(CURDIR)/static/vendor/echarts && cp echarts-5.6.0/package/dist/echarts.min.js $(CURDIR)/static/vendor/echarts/ && \
+	  rm -rf $$tmp && echo "vendored htmx 2.0.11, bootstrap 5.3.9 and echarts 5.6.0 into static/vendor"
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

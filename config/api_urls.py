@@ -7,4 +7,6 @@ urlpatterns = [
     path("v1/", include("finbridge.accounts.api.urls")),
     path("v1/", include("finbridge.enterprises.api.urls")),
     path("v1/", include("finbridge.audit.api.urls")),
+    path("v1/", include("finbridge.financing.api.urls")),
+    path("v1/", include("finbridge.notifications.api.urls")),
 ]

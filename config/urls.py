@@ -13,6 +13,9 @@ urlpatterns = [
     path("accounts/", include("finbridge.accounts.urls")),
     path("enterprises/", include("finbridge.enterprises.urls")),
     path("audit/", include("finbridge.audit.urls")),
+    path("financing/", include("finbridge.financing.urls")),
+    path("notifications/", include("finbridge.notifications.urls")),
+    path("analytics/", include("finbridge.analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
 ]

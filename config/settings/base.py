@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "finbridge.enterprises",
     "finbridge.financing",
     "finbridge.notifications",
+    "finbridge.analytics",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "finbridge.notifications.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -80,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "finbridge.accounts.context_processors.navigation",
+                "finbridge.notifications.context_processors.notifications",
             ],
         },
     },
@@ -141,6 +145,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FINBRIDGE_VERIFICATION_INTERVAL_DAYS = int(os.environ.get("FINBRIDGE_VERIFICATION_INTERVAL_DAYS", "365"))
 FINBRIDGE_DEMO_PASSWORD = os.environ.get("FINBRIDGE_DEMO_PASSWORD", "finbridge-demo")
 FINBRIDGE_INVITATION_DAYS = 7
+# Imports of more data rows than this run in the background (Celery); smaller ones in the request.
+FINBRIDGE_IMPORT_BACKGROUND_ROWS = int(os.environ.get("FINBRIDGE_IMPORT_BACKGROUND_ROWS", "5000"))
+# Queued or running imports older than this are marked failed (a worker died).
+FINBRIDGE_IMPORT_STALE_MINUTES = int(os.environ.get("FINBRIDGE_IMPORT_STALE_MINUTES", "120"))
+# Covering indexes (INCLUDE) serve PostgreSQL; SQLite ignores their extra columns, which is harmless.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
+# Demo loaders run by `seed_demo` after the registry, in order: each takes `seed` and returns {what: count}.
+FINBRIDGE_DEMO_LOADERS = ["finbridge.financing.demo.seed_financing"]
 # Working days (official Chinese calendar) an institution has to take up or pass a demand it sees.
 FINBRIDGE_RESPONSE_WORKING_DAYS = int(os.environ.get("FINBRIDGE_RESPONSE_WORKING_DAYS", "2"))
 
@@ -171,12 +183,41 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set that several serializers use.
+    "ENUM_NAME_OVERRIDES": {
+        "ProductKindEnum": "finbridge.financing.choices.ProductKind",
+        "ProductStatusEnum": "finbridge.financing.choices.ProductStatus",
+        "ImportStatusEnum": "finbridge.enterprises.choices.ImportStatus",
+        "CollateralEnum": "finbridge.financing.choices.Collateral",
+        "DemandStatusEnum": "finbridge.financing.choices.DemandStatus",
+        "EngagementStatusEnum": "finbridge.financing.choices.EngagementStatus",
+        "ResponseKindEnum": "finbridge.financing.choices.ResponseKind",
+        "DeclineReasonEnum": "finbridge.financing.choices.DeclineReason",
+        "SizeClassEnum": "finbridge.enterprises.choices.SizeClass",
+        "TechLabelEnum": "finbridge.enterprises.choices.TechLabel",
+    },
 }
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# Task modules other than an app's tasks.py (autodiscovery finds only those).
+CELERY_IMPORTS = ("finbridge.financing.tasks_deadlines", "finbridge.financing.tasks_matching")
+CELERY_BEAT_SCHEDULE = {
+    # Idempotent: flags overdue answers once, escalates once, expires demands past their date.
+    "financing-demand-deadlines": {"task": "financing.check_demand_deadlines", "schedule": crontab(minute=10)},
+    # After midnight UTC (PostgreSQL's current_date in Django's sessions): consents that expired leave the
+    # denormalised consent columns (enterprises migration 0005). Visibility is exact before that too.
+    "fail-stale-enterprise-imports": {
+        "task": "finbridge.enterprises.tasks.fail_stale_enterprise_imports",
+        "schedule": 300.0,
+    },
+    "enterprises-expired-consent-columns": {
+        "task": "enterprises.refresh_expired_consent_columns",
+        "schedule": crontab(hour=8, minute=5),
+    },
+}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

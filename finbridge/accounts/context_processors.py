@@ -1,7 +1,8 @@
-"""Navigation for the base layout: the links the current user may follow."""
+"""Navigation for the base layout: the links the current user may follow, some grouped in menus."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import reverse
@@ -9,24 +10,70 @@ from django.utils.translation import gettext_lazy as _
 
 from finbridge.core.permissions import has_perm
 
-# (url name, label, permission code or None for every signed-in user)
-NAV_ITEMS = [
-    ("home", _("Home"), None),
-    ("enterprises:list", _("Enterprises"), "enterprises.view_enterprise"),
-    ("enterprises:import", _("Import"), "enterprises.import_enterprises"),
-    ("enterprises:consents", _("Consents"), "enterprises.manage_consent"),
-    ("accounts:organizations", _("Members"), "accounts.manage_members"),
-    ("audit:list", _("Audit trail"), "audit.view_audit"),
-]
+
+@dataclass(frozen=True)
+class Link:
+    """A link: url name, label, and the permission code it needs (None: every signed-in user)."""
+
+    url_name: str
+    label: Any
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class Menu:
+    """A drop-down menu of links, shown when the user may follow at least one of them."""
+
+    label: Any
+    links: tuple[Link, ...] = field(default_factory=tuple)
+
+
+NAVIGATION: tuple[Link | Menu, ...] = (
+    Link("home", _("Home")),
+    Link("enterprises:list", _("Enterprises"), "enterprises.view_enterprise"),
+    Link("enterprises:import", _("Import"), "enterprises.import_enterprises"),
+    Link("enterprises:consents", _("Consents"), "enterprises.manage_consent"),
+    Menu(
+        _("Financing"),
+        (
+            Link("financing:products-list", _("Products"), "financing.view_product"),
+            Link("financing:demands-list", _("Demands"), "financing.view_demand"),
+            Link("financing:matching-inbox", _("Demand inbox"), "financing.respond_demand"),
+            Link("financing:demands-oversight", _("Response oversight"), "financing.view_oversight"),
+            Link("financing:loans-list", _("Loans"), "financing.view_loan"),
+            Link("analytics:league-table", _("Bank league table"), "financing.view_league_table"),
+        ),
+    ),
+    Link("accounts:organizations", _("Members"), "accounts.manage_members"),
+    Link("audit:list", _("Audit trail"), "audit.view_audit"),
+)
+
+
+def _active_url(path: str, urls: list[str]) -> str | None:
+    """The url of the link a page belongs to: the longest url that the path starts with."""
+    matches = [url for url in urls if path == url or (url != "/" and path.startswith(url))]
+    return max(matches, key=len, default=None)
+
+
+def _visible(user: Any, entry: Link | Menu) -> list[Link]:
+    links = [entry] if isinstance(entry, Link) else list(entry.links)
+    return [link for link in links if link.code is None or has_perm(user, link.code)]
 
 
 def navigation(request: Any) -> dict[str, Any]:
+    """`nav_items`: links and menus ({"label", "children"}) the user may follow; `current_memberships`."""
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
         return {"nav_items": []}
-    items = [
-        {"url": reverse(name), "label": label, "active": request.path == reverse(name)}
-        for name, label, code in NAV_ITEMS
-        if code is None or has_perm(user, code)
-    ]
+    visible = [(entry, [(link, reverse(link.url_name)) for link in _visible(user, entry)]) for entry in NAVIGATION]
+    active = _active_url(request.path, [url for _entry, links in visible for _link, url in links])
+    items: list[dict[str, Any]] = []
+    for entry, links in visible:
+        children = [{"url": url, "label": link.label, "active": url == active} for link, url in links]
+        if not children:
+            continue
+        if isinstance(entry, Link):
+            items.append(children[0])
+        else:
+            items.append({"label": entry.label, "children": children, "active": any(c["active"] for c in children)})
     return {"nav_items": items, "current_memberships": user.active_memberships}

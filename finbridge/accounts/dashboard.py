@@ -23,6 +23,7 @@ from finbridge.enterprises import selectors as enterprise_selectors
 from finbridge.enterprises.choices import VerificationState
 from finbridge.enterprises.models import Enterprise
 from finbridge.enterprises.selectors_import import import_run_list
+from finbridge.financing import dashboard as financing_dashboard
 
 RECENT_ROWS = 5
 
@@ -180,6 +181,7 @@ def _audit_panel(actor: Any) -> dict[str, Any] | None:
 PANEL_BUILDERS: tuple[Callable[[Any], Any], ...] = (
     _registry_panel,
     _own_profile_panels,
+    *financing_dashboard.PANELS,
     _consented_panel,
     _imports_panel,
     _audit_panel,

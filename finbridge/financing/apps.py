@@ -6,3 +6,8 @@ class FinancingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "finbridge.financing"
     verbose_name = _("Financing")
+
+    def ready(self) -> None:
+        from finbridge.financing import notices
+
+        notices.register()

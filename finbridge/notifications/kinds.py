@@ -12,11 +12,17 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 _KINDS: dict[str, Any] = {}
+_TRANSLATED_PARAMS: dict[str, tuple[str, ...]] = {}
 
 
-def register_kind(kind: str, text: Any) -> None:
-    """Register the lazily translated `text` (named placeholders) of notification `kind`."""
+def register_kind(kind: str, text: Any, *, translated_params: tuple[str, ...] = ()) -> None:
+    """Register the lazily translated `text` (named placeholders) of notification `kind`.
+
+    `translated_params` name parameters stored as English msgids (such as a choice's label) that are
+    translated when the notification is read.
+    """
     _KINDS[kind] = text
+    _TRANSLATED_PARAMS[kind] = translated_params
 
 
 def render(kind: str, params: dict[str, Any]) -> str:
@@ -24,8 +30,12 @@ def render(kind: str, params: dict[str, Any]) -> str:
     text = _KINDS.get(kind)
     if text is None:
         return gettext("You have a new notification.")
+    values = dict(params)
+    for name in _TRANSLATED_PARAMS.get(kind, ()):
+        if isinstance(values.get(name), str) and values[name]:
+            values[name] = gettext(values[name])
     try:
-        return str(text) % params
+        return str(text) % values
     except (KeyError, TypeError, ValueError):
         return str(text)
 

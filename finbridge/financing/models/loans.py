@@ -42,6 +42,12 @@ class Loan(models.Model):
         related_name="loans",
         verbose_name=_("demand"),
     )
+    days_from_demand = models.PositiveIntegerField(
+        _("days from demand to money"),
+        null=True,
+        blank=True,
+        help_text=_("For a loan funding a demand: days from the demand's publication (local date) to the disbursal."),
+    )
     product = models.ForeignKey(
         "financing.Product",
         on_delete=models.SET_NULL,
@@ -77,6 +83,12 @@ class Loan(models.Model):
         _("classification"), max_length=16, choices=LoanClassification.choices, default=LoanClassification.NORMAL
     )
     status_month = models.DateField(_("status as of month"), null=True, blank=True)
+    first_status_month = models.DateField(
+        _("first month reported"),
+        null=True,
+        blank=True,
+        help_text=_("The earliest month with a status report: before it the balance is the amount until maturity."),
+    )
     source = models.CharField(_("source"), max_length=10, choices=LoanSource.choices, default=LoanSource.REPORTED)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("recorded by")
@@ -97,6 +109,13 @@ class Loan(models.Model):
             models.Index(fields=["bank", "disbursed_on"], name="loan_bank_disbursed_idx"),
             models.Index(fields=["lender", "disbursed_on"], name="loan_lender_disbursed_idx"),
             models.Index(fields=["borrower", "disbursed_on"], name="loan_borrower_idx"),
+            # The league table's days from demand to money: the few loans that fund a demand, by disbursal date.
+            models.Index(
+                fields=["disbursed_on"],
+                include=["bank", "lender", "days_from_demand"],
+                condition=models.Q(demand__isnull=False),
+                name="loan_demand_disbursed_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -142,6 +161,9 @@ class LoanImportRun(models.Model):
     dry_run = models.BooleanField(_("dry run"), default=True)
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_created = models.PositiveIntegerField(_("created"), default=0)
+    rows_duplicate = models.PositiveIntegerField(
+        _("already recorded"), default=0, help_text=_("Rows of loans or monthly statuses the ledger already holds.")
+    )
     rows_rejected = models.PositiveIntegerField(_("rejected"), default=0)
     errors = models.JSONField(
         _("row errors"), default=list, blank=True, help_text=_("[{line, field, value, message}] for every bad row.")

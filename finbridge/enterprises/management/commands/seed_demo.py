@@ -9,7 +9,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import import_string
 
 from finbridge.enterprises.demo import (
     DEFAULT_ENTERPRISES,
@@ -22,7 +24,10 @@ from finbridge.enterprises.demo import (
 
 
 class Command(BaseCommand):
-    help = "Load the demo district (Pingshan): organisations, demo logins, enterprises, consents."
+    help = (
+        "Load the demo district (Pingshan): organisations, demo logins, enterprises, consents, then each module's "
+        "demo data (products, demands, loans)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -52,15 +57,25 @@ class Command(BaseCommand):
             raise CommandError(
                 "Demo data is already loaded (the demo district exists). Use an empty database, or --if-empty."
             ) from None
+        extras = self._run_module_loaders(seed)
         seconds = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data loaded in {seconds:.1f} s: {report.enterprises} enterprises, "
                 f"{report.organisations} organisations, {report.users} demo logins, {report.consents} consents, "
                 f"{report.financials} yearly figures, {report.contacts} contacts, "
-                f"{report.cluster_tags} cluster tags, {report.audit_events} audit events."
+                f"{report.cluster_tags} cluster tags, {report.audit_events} audit events"
+                + "".join(f", {count} {name}" for name, count in extras.items())
+                + "."
             )
         )
+
+    def _run_module_loaders(self, seed: int) -> dict[str, int]:
+        """Run the other modules' demo loaders (settings.FINBRIDGE_DEMO_LOADERS) on top of the registry."""
+        written: dict[str, int] = {}
+        for path in settings.FINBRIDGE_DEMO_LOADERS:
+            written.update(import_string(path)(seed=seed))
+        return written
 
     def _progress(self, total: int):
         """Report progress every 50,000 enterprises on large loads (silent for the default size)."""
