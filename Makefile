@@ -79,7 +79,7 @@ vendor:
 	  for t in *.tgz; do mkdir -p "$${t%.tgz}" && tar xzf "$$t" -C "$${t%.tgz}"; done && \
 	  cp htmx.org-2.0.11/package/dist/htmx.min.js $(CURDIR)/static/vendor/htmx/ && \
 	  cp bootstrap-5.3.9/package/dist/css/bootstrap.min.css bootstrap-5.3.9/package/dist/js/bootstrap.bundle.min.js $(CURDIR)/static/vendor/bootstrap/ && \
-	  mkdir -p $(CURDIR)/static/vendor/echarts && cp echarts-5.6.0/package/dist/echarts.min.js $(CURDIR)/static/vendor/echarts/ && \
+	  mkdir -p $(CURDIR)/static/vendor/echarts && cp echarts-5.6.0/package/dist/echarts.min.js echarts-5.6.0/package/LICENSE $(CURDIR)/static/vendor/echarts/ && \
 	  rm -rf $$tmp && echo "vendored htmx 2.0.11, bootstrap 5.3.9 and echarts 5.6.0 into static/vendor"
 
 clean:

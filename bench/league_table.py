@@ -146,8 +146,8 @@ def _queries(requests: int) -> dict[str, Any]:
     return figures
 
 
-def run(*, requests: int = REQUESTS) -> dict[str, Any]:
-    prepare_database()
+def run(*, requests: int = REQUESTS, fresh: bool = False) -> dict[str, Any]:
+    prepare_database(fresh=fresh)
     from bench.loans_data import TARGET, ensure_loans
 
     data = ensure_loans(TARGET)
