@@ -314,7 +314,7 @@ def stage_bounds(percent: int) -> tuple[int, int]:
 
 def set_stage(percent: int) -> dict[str, int]:
     """Publish the first `percent` % of the bench products and demands (by id), make the others drafts."""
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from finbridge.financing.models import Demand, Product
 
@@ -322,10 +322,14 @@ def set_stage(percent: int) -> dict[str, int]:
     products = Product.objects.filter(name__startswith=NAME_PREFIX)
     demands = Demand.objects.filter(description="基准测试融资需求。")
     with transaction.atomic():
-        products.filter(pk__lte=last_product).exclude(status="published").update(status="published")
-        products.filter(pk__gt=last_product).exclude(status="draft").update(status="draft")
-        demands.filter(pk__lte=last_demand).exclude(status="published").update(status="published")
-        demands.filter(pk__gt=last_demand).exclude(status="draft").update(status="draft")
+        changed = products.filter(pk__lte=last_product).exclude(status="published").update(status="published")
+        changed += products.filter(pk__gt=last_product).exclude(status="draft").update(status="draft")
+        changed += demands.filter(pk__lte=last_demand).exclude(status="published").update(status="published")
+        changed += demands.filter(pk__gt=last_demand).exclude(status="draft").update(status="draft")
+    if changed:  # the planner must see the new statuses, and the updates leave dead rows behind
+        with connection.cursor() as cursor:
+            for model in (Product, Demand):
+                cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     return {
         "percent": percent,
         "published_products": products.filter(status="published").count(),

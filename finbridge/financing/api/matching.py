@@ -41,8 +41,10 @@ class _MatchesBase(GenericAPIView):
 
     def matches_response(self, request: Request, pk: Any) -> Response:
         access = selectors.match_access(actor=request.user, pk=pk)
-        queryset = selectors.demand_matches(actor=request.user, demand=access.demand, access=access)
-        page = self.paginate_queryset(queryset)
+        # a demand has its fits and at most MAX_NEAR_MISSES near misses: one query for all of them is cheaper
+        # than a page query plus a count query
+        rows = selectors.demand_match_values(actor=request.user, demand=access.demand, access=access)
+        page = self.paginate_queryset(rows)
         context = {**self.get_serializer_context(), "show_figures": access.show_figures}
         data = DemandMatchSerializer(page, many=True, context=context).data
         return self.get_paginated_response(data)
@@ -75,6 +77,24 @@ class DemandMatchesRefreshView(_MatchesBase):
         return self.matches_response(request, pk)
 
 
+class InboxPagination(CappedPageNumberPagination):
+    """Page-number pagination whose count stops at selectors.INBOX_COUNT_CAP (`count_capped` beyond)."""
+
+    django_paginator_class = selectors.InboxPaginator
+
+    def get_paginated_response(self, data: Any) -> Response:
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": min(paginator.count, selectors.INBOX_COUNT_CAP),
+                "count_capped": paginator.count_capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+
 class InboxView(GenericAPIView):
     """The institution inbox: open demands shown to the caller's bank or guarantor that fit one of its products
     and that it has not answered yet, fast track first, then by score; `overdue` when the answer was due."""
@@ -82,7 +102,7 @@ class InboxView(GenericAPIView):
     queryset = DemandMatch.objects.none()
     serializer_class = InboxItemSerializer
     permission_classes = [HasPermCode]
-    pagination_class = CappedPageNumberPagination
+    pagination_class = InboxPagination
     filter_backends: list = []
     perm_codes = VIEW_DEMAND_CODES
 
@@ -98,5 +118,7 @@ class InboxView(GenericAPIView):
     def get(self, request: Request) -> Response:
         filters = {k: v for k, v in request.query_params.items() if k not in PAGINATION_PARAMS}
         queryset = selectors.institution_inbox(actor=request.user, filters=filters)
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        with selectors.inbox_planning():
+            page = self.paginate_queryset(queryset)
+            data = self.get_serializer(page, many=True).data
+        return self.get_paginated_response(data)

@@ -62,10 +62,12 @@ class DemandMatch(models.Model):
     class Meta:
         verbose_name = _("demand match")
         verbose_name_plural = _("demand matches")
-        ordering = ["-fits", "-score", "id"]
+        ordering = ["-fits", "failed_count", "-score", "product_id"]
         constraints = [models.UniqueConstraint(fields=["demand", "product"], name="match_unique_demand_product")]
         indexes = [
-            models.Index(fields=["demand", "-fits", "-score"], name="match_demand_rank_idx"),
+            # A demand's matches in reading order (fits, then near misses by failed criteria and score); it also
+            # answers, from the index alone, which near misses a newcomer must beat (services/matching.py).
+            models.Index(fields=["demand", "-fits", "failed_count", "-score", "product"], name="match_demand_rank_idx"),
             # The institution inbox: one row per (demand, provider), walked in rank order.
             models.Index(
                 fields=["provider", "-fast_track", "-score", "-demand"],

@@ -1,20 +1,26 @@
 """Matching demands with products: computing and storing DemandMatch rows, and the notifications they cause.
 
 The rules are in finbridge/financing/matching_rules.py (pure); this module reads the facts, asks the rules
-and writes the results. Three ways in:
+and writes the results. Four ways in:
 
 - demand_match_refresh(demand_id=...)    one demand against every available product (a demand was
                                          published, edited, withdrawn...: tasks_matching queues it);
 - product_match_refresh(product_id=...)  one product against every open demand, in batches (a product was
                                          published, edited or withdrawn);
-- matches_refresh_on_request(actor=..., demand=...)  the "refresh matches" button and API.
+- matches_refresh_on_request(actor=..., demand=...)  the "refresh matches" button and API;
+- matches_rebuild(...)                   many demands at once (loading data, repairs; no notifications).
 
-Speed: candidates come from one SQL statement (`_candidate_sql`) that counts, for every (demand, product)
-pair, the criteria the pair fails, and keeps pairs failing at most two (matching_rules.MAX_FAILURES). The
-count is the same rule set as matching_rules.evaluate(), written in SQL (for PostgreSQL and SQLite) so that
-only fits and near misses ever reach Python; a property test checks the two agree. Availability (published,
-valid today) and the demand being open are plain filters there: products that are not available and demands
-that are closed have no matches at all.
+What is stored: every fit, and for each demand its best MAX_NEAR_MISSES near misses (products failing one or
+two criteria; fewest failures first, then highest score). A demand nearly fits hundreds of the 5,000 products
+of a city (measured: about 110 fail one criterion and 520 two); nobody reads them all, and storing them all
+would multiply the table by twenty. Availability (published, valid today) and the demand being open are
+plain filters: unavailable products and closed demands have no matches at all.
+
+Speed: candidates come from SQL statements that count, per pair, the criteria it fails (one CASE per
+criterion of matching_rules.evaluate(), one side of each comparison fixed: `_products_for_demand_sql`,
+`_demands_for_product_sql`), so that only fits and near misses reach Python; matches_rebuild reads the
+products once into a matching_rules.ProductIndex (bitsets) instead. Property tests check that the SQL counts,
+the index and evaluate() agree, and that the three ways store the same rows.
 
 Notifications: when a demand newly fits a product (demand side), the product's provider is told once per
 (demand, provider), if the demand is shown to it. When a product newly fits open demands (product side), each
@@ -604,15 +610,17 @@ def matches_for_demand(
     (loaded on demand). Candidates failing two criteria in SQL are evaluated only when the near misses failing
     one do not fill the list."""
     candidates = products_for_demand(row, ctx)
-    missing = sorted({pk for pk, _failed in candidates} - set(products))
-    if missing:
-        products.update(product_facts(missing, ctx))
     rows = {row.demand.id: row}
-    first = [(row.demand.id, pk) for pk, failed in candidates if failed < MAX_FAILURES]
-    matches = evaluate_pairs(first, products, rows, ctx, now)
+
+    def evaluate_some(product_ids: list[int]) -> list[MatchRow]:
+        missing = sorted(set(product_ids) - set(products))
+        if missing:
+            products.update(product_facts(missing, ctx))
+        return evaluate_pairs(((row.demand.id, pk) for pk in product_ids), products, rows, ctx, now)
+
+    matches = evaluate_some([pk for pk, failed in candidates if failed < MAX_FAILURES])
     if sum(1 for m in matches if m.failed_count == 1) < MAX_NEAR_MISSES:
-        rest = [(row.demand.id, pk) for pk, failed in candidates if failed >= MAX_FAILURES]
-        matches += evaluate_pairs(rest, products, rows, ctx, now)
+        matches += evaluate_some([pk for pk, failed in candidates if failed >= MAX_FAILURES])
     return _cap_near_misses(matches)
 
 
@@ -638,6 +646,26 @@ def matches_for_demand_indexed(
     ranked.sort()
     chosen += [product_id for _score, product_id in ranked[:slots]]
     return evaluate_pairs(((demand.id, pk) for pk in chosen), products, {demand.id: row}, ctx, now)
+
+
+def _near_miss_thresholds(demand_ids: Sequence[int], *, exclude_product: int) -> dict[int, tuple[int, Decimal, int]]:
+    """For each given demand that already has MAX_NEAR_MISSES near misses of other products: the rank
+    (near_miss_rank) of the last of them, which a newcomer must beat to be kept."""
+    table = _table(DemandMatch)
+    result: dict[int, tuple[int, Decimal, int]] = {}
+    for chunk in _chunks(list(demand_ids)):
+        placeholders = ", ".join(["%s"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT demand_id, failed_count, score, product_id FROM (SELECT demand_id, failed_count, score,"
+                " product_id, ROW_NUMBER() OVER (PARTITION BY demand_id ORDER BY failed_count, score DESC, product_id)"
+                f" AS position FROM {table} WHERE demand_id IN ({placeholders}) AND fits = %s AND product_id <> %s)"
+                " ranked WHERE position = %s",
+                [*chunk, False, exclude_product, MAX_NEAR_MISSES],
+            )
+            for demand_id, failed, score, product_id in cursor.fetchall():
+                result[int(demand_id)] = (int(failed), -Decimal(score), int(product_id))
+    return result
 
 
 def _trim_near_misses(demand_ids: Sequence[int]) -> None:
@@ -922,21 +950,34 @@ def product_match_refresh(*, product_id: int, today: datetime.date | None = None
             _refresh_best(provider_id=product.provider_id, demand_ids=sorted(existing))
             return 0
         facts = product_facts([product.pk], ctx)
-        demand_ids = sorted(pk for pk, _failed in demands_for_product(facts[product.pk], ctx))
+        candidates = sorted(demands_for_product(facts[product.pk], ctx))
         new_fits: list[MatchRow] = []
         rows_seen: dict[int, DemandRow] = {}
-        for chunk in _chunks(demand_ids):
-            rows = demand_facts(chunk)
-            matches = evaluate_pairs(((d, product.pk) for d in chunk), facts, rows, ctx, now)
+        kept: set[int] = set()
+        fitting: set[int] = set()
+        for chunk in _chunks(candidates):
+            # a near miss that cannot enter the demand's best MAX_NEAR_MISSES is not even evaluated
+            thresholds = _near_miss_thresholds([d for d, _failed in chunk], exclude_product=product.pk)
+            wanted = [d for d, failed in chunk if failed == 0 or d not in thresholds or failed <= thresholds[d][0]]
+            rows = demand_facts(wanted)
+            matches = [
+                m
+                for m in evaluate_pairs(((d, product.pk) for d in wanted), facts, rows, ctx, now)
+                if m.fits or m.demand_id not in thresholds or near_miss_rank(m) < thresholds[m.demand_id]
+            ]
             _upsert(matches)
+            _trim_near_misses([m.demand_id for m in matches if not m.fits])
             for match in matches:
-                if match.fits and not existing.get(match.demand_id, (0, False))[1]:
-                    new_fits.append(match)
-                    rows_seen[match.demand_id] = rows[match.demand_id]
-            _trim_near_misses(chunk)
-        kept = set(demand_ids)
+                kept.add(match.demand_id)
+                if match.fits:
+                    fitting.add(match.demand_id)
+                    if not existing.get(match.demand_id, (0, False))[1]:
+                        new_fits.append(match)
+                        rows_seen[match.demand_id] = rows[match.demand_id]
         _delete([match_id for demand_id, (match_id, _fits) in existing.items() if demand_id not in kept])
-        _refresh_best(provider_id=product.provider_id, demand_ids=sorted(kept | set(existing)))
+        # only fits take part in the provider's best product per demand
+        was_fitting = {demand_id for demand_id, (_match_id, fits) in existing.items() if fits}
+        _refresh_best(provider_id=product.provider_id, demand_ids=sorted(fitting | was_fitting))
         _notify_firms(product, new_fits, rows_seen, now)
         return DemandMatch.objects.filter(product_id=product.pk).count()
 

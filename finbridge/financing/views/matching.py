@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from finbridge.core import pagination
 from finbridge.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from finbridge.financing.models import Demand, DemandMatch
 from finbridge.financing.selectors import matching as selectors
@@ -194,16 +193,17 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         if isinstance(exc, PermissionDenied):
             raise
         queryset, error = DemandMatch.objects.none(), exc.message
-    page = pagination.CappedPaginator(queryset, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [
-        {"match": match, "demand_url": demand_url(match.demand_id), "matches_url": _matches_url(match.demand_id)}
-        for match in page.object_list
-    ]
+    with selectors.inbox_planning():
+        page = selectors.InboxPaginator(queryset, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = [
+            {"match": match, "demand_url": demand_url(match.demand_id), "matches_url": _matches_url(match.demand_id)}
+            for match in page.object_list
+        ]
     context = {
         "form": form,
         "page": page,
         "rows": rows,
-        "count": min(page.paginator.count, pagination.COUNT_CAP),
+        "count": min(page.paginator.count, selectors.INBOX_COUNT_CAP),
         "count_capped": page.paginator.count_capped,
         "page_range": list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
         "is_filtered": bool(filters),

@@ -14,8 +14,11 @@ from hypothesis import strategies as st
 from finbridge.financing.matching_rules import (
     MAX_FAILURES,
     Named,
+    ProductIndex,
+    compute_score,
     evaluate,
     founded_on_or_before,
+    rate_fails,
     render_outcome,
     render_outcomes,
     years_in_operation,
@@ -476,3 +479,30 @@ def test_a_product_whose_criteria_are_widened_never_loses_a_fit(case, data):
     if before.fits:
         assert after.fits
     assert set(codes(after.failures)) <= set(codes(before.failures))
+
+
+# ---- the product index counts what evaluate() counts ------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(scenario(), min_size=1, max_size=6), st.sampled_from(["draft", "published"]))
+def test_the_product_index_counts_the_failures_evaluate_finds(cases, status):
+    products = [
+        replace(product, id=n, status=status if n == 0 else product.status) for n, (product, _d, _f) in enumerate(cases)
+    ]
+    index = ProductIndex(products, TODAY)
+    for _product, demand, firm in cases:
+        expected = {p.id: evaluate(p, demand, firm, TODAY).failed_count for p in products}
+        found = {}
+        for failed, positions in enumerate(index.candidates(demand, firm)):
+            found.update({index.products[i].id: failed for i in positions})
+        assert found == {pk: n for pk, n in expected.items() if n <= MAX_FAILURES}
+
+
+@settings(max_examples=100, deadline=None)
+@given(scenario())
+def test_the_quick_score_is_the_score_of_the_evaluation(case):
+    product, demand, firm = case
+    result = evaluate(product, demand, firm, TODAY)
+    quick = compute_score(product, demand, firm, failed=result.failed_count, rate_failed=rate_fails(product, demand))
+    assert quick == result.score
