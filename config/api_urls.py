@@ -8,5 +8,7 @@ urlpatterns = [
     path("v1/", include("finbridge.enterprises.api.urls")),
     path("v1/", include("finbridge.audit.api.urls")),
     path("v1/", include("finbridge.financing.api.urls")),
+    path("v1/", include("finbridge.riskpool.api.urls")),
+    path("v1/", include("finbridge.supplychain.api.urls")),
     path("v1/", include("finbridge.notifications.api.urls")),
 ]

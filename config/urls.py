@@ -14,6 +14,8 @@ urlpatterns = [
     path("enterprises/", include("finbridge.enterprises.urls")),
     path("audit/", include("finbridge.audit.urls")),
     path("financing/", include("finbridge.financing.urls")),
+    path("riskpool/", include("finbridge.riskpool.urls")),
+    path("supplychain/", include("finbridge.supplychain.urls")),
     path("notifications/", include("finbridge.notifications.urls")),
     path("analytics/", include("finbridge.analytics.urls")),
     path("admin/", admin.site.urls),

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "finbridge.audit",
     "finbridge.enterprises",
     "finbridge.financing",
+    "finbridge.riskpool",
+    "finbridge.supplychain",
     "finbridge.notifications",
     "finbridge.analytics",
 ]
@@ -152,7 +154,11 @@ FINBRIDGE_IMPORT_STALE_MINUTES = int(os.environ.get("FINBRIDGE_IMPORT_STALE_MINU
 # Covering indexes (INCLUDE) serve PostgreSQL; SQLite ignores their extra columns, which is harmless.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 # Demo loaders run by `seed_demo` after the registry, in order: each takes `seed` and returns {what: count}.
-FINBRIDGE_DEMO_LOADERS = ["finbridge.financing.demo.seed_financing"]
+FINBRIDGE_DEMO_LOADERS = [
+    "finbridge.financing.demo.seed_financing",
+    "finbridge.riskpool.demo.seed_riskpool",
+    "finbridge.supplychain.demo.seed_supplychain",
+]
 # Working days (official Chinese calendar) an institution has to take up or pass a demand it sees.
 FINBRIDGE_RESPONSE_WORKING_DAYS = int(os.environ.get("FINBRIDGE_RESPONSE_WORKING_DAYS", "2"))
 
@@ -195,6 +201,45 @@ SPECTACULAR_SETTINGS = {
         "DeclineReasonEnum": "finbridge.financing.choices.DeclineReason",
         "SizeClassEnum": "finbridge.enterprises.choices.SizeClass",
         "TechLabelEnum": "finbridge.enterprises.choices.TechLabel",
+        "LoanClassificationEnum": "finbridge.financing.choices.LoanClassification",
+        "DemandPurposeEnum": "finbridge.financing.choices.DemandPurpose",
+        "RoleEnum": "finbridge.accounts.choices.Role",
+        "OrgTypeEnum": "finbridge.accounts.choices.OrgType",
+        "PoolStatusEnum": "finbridge.riskpool.choices.PoolStatus",
+        "CapacityBasisEnum": "finbridge.riskpool.choices.CapacityBasis",
+        "MemberRoleEnum": "finbridge.riskpool.choices.MemberRole",
+        "MemberStatusEnum": "finbridge.riskpool.choices.MemberStatus",
+        "SuspensionActionEnum": "finbridge.riskpool.choices.SuspensionAction",
+        "SuspensionCauseEnum": "finbridge.riskpool.choices.SuspensionCause",
+        "EnrolmentStatusEnum": "finbridge.riskpool.choices.EnrolmentStatus",
+        "ClaimStatusEnum": "finbridge.riskpool.choices.ClaimStatus",
+        "ClaimDecisionEnum": "finbridge.riskpool.choices.ClaimDecision",
+        "ClaimDocumentKindEnum": "finbridge.riskpool.choices.ClaimDocumentKind",
+        "OwedStatusEnum": "finbridge.riskpool.choices.OwedStatus",
+        "AccountEnum": "finbridge.riskpool.choices.Account",
+        "EntryKindEnum": "finbridge.riskpool.choices.EntryKind",
+        "AlertKindEnum": "finbridge.riskpool.choices.AlertKind",
+        "StressRunStatusEnum": "finbridge.riskpool.choices.StressRunStatus",
+        "ClaimActionEnum": "finbridge.riskpool.choices.ClaimAction",
+        "PoolReleaseReasonEnum": "finbridge.riskpool.choices.ReleaseReason",
+        "PoolCategoryEnum": "finbridge.riskpool.sharing.Category",
+        "PoolPartyEnum": "finbridge.riskpool.sharing.Party",
+        "PoolFlagEnum": "finbridge.riskpool.sharing.Flag",
+        "PoolCapEnum": "finbridge.riskpool.sharing.Cap",
+        "ReceivableStatusEnum": "finbridge.supplychain.choices.ReceivableStatus",
+        "ReceivableSourceEnum": "finbridge.supplychain.choices.ReceivableSource",
+        "ConfirmationMethodEnum": "finbridge.supplychain.choices.ConfirmationMethod",
+        "FinancingRequestStatusEnum": "finbridge.supplychain.choices.FinancingRequestStatus",
+        "OfferStatusEnum": "finbridge.supplychain.choices.OfferStatus",
+        "RegistrationKindEnum": "finbridge.supplychain.choices.RegistrationKind",
+        "RegistrationStatusEnum": "finbridge.supplychain.choices.RegistrationStatus",
+        "VoucherStatusEnum": "finbridge.supplychain.choices.VoucherStatus",
+        "VoucherOriginEnum": "finbridge.supplychain.choices.VoucherOrigin",
+        "PayeeRoleEnum": "finbridge.supplychain.choices.PayeeRole",
+        "RegistrationReleaseReasonEnum": "finbridge.supplychain.choices.ReleaseReason",
+        "ChainDirectionEnum": "finbridge.supplychain.models.chain.ChainDirection",
+        "ChainPartnerStatusEnum": "finbridge.supplychain.models.chain.ChainPartnerStatus",
+        "RecommendationStatusEnum": "finbridge.supplychain.models.chain.RecommendationStatus",
     },
 }
 
@@ -203,7 +248,12 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules other than an app's tasks.py (autodiscovery finds only those).
-CELERY_IMPORTS = ("finbridge.financing.tasks_deadlines", "finbridge.financing.tasks_matching")
+CELERY_IMPORTS = (
+    "finbridge.financing.tasks_deadlines",
+    "finbridge.financing.tasks_matching",
+    "finbridge.riskpool.tasks",
+    "finbridge.supplychain.tasks",
+)
 CELERY_BEAT_SCHEDULE = {
     # Idempotent: flags overdue answers once, escalates once, expires demands past their date.
     "financing-demand-deadlines": {"task": "financing.check_demand_deadlines", "schedule": crontab(minute=10)},
@@ -216,6 +266,25 @@ CELERY_BEAT_SCHEDULE = {
     "enterprises-expired-consent-columns": {
         "task": "enterprises.refresh_expired_consent_columns",
         "schedule": crontab(hour=8, minute=5),
+    },
+    # Risk pool, every morning after the night's loan status imports, in this order: release repaid loans
+    # (frees capacity), suspend or resume banks by their non-performing ratio, then check every ledger.
+    "riskpool-release-repaid": {"task": "riskpool.release_repaid_enrolments", "schedule": crontab(hour=5, minute=0)},
+    "riskpool-check-risk": {"task": "riskpool.check_risk", "schedule": crontab(hour=5, minute=20)},
+    "riskpool-check-ledgers": {"task": "riskpool.check_ledgers", "schedule": crontab(hour=5, minute=40)},
+    # Supply chain, just after midnight local time: flag receivables past their due date (notifies every
+    # party once) and close financing requests whose answer date has passed.
+    "supplychain-flag-overdue": {
+        "task": "supplychain.flag_overdue_receivables",
+        "schedule": crontab(hour=0, minute=15),
+    },
+    "supplychain-refresh-overview-months": {
+        "task": "supplychain.refresh_overview_months",
+        "schedule": crontab(hour=0, minute=40),
+    },
+    "supplychain-close-expired-requests": {
+        "task": "supplychain.close_expired_financing_requests",
+        "schedule": crontab(hour=0, minute=25),
     },
 }
 

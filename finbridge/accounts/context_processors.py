@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from finbridge.accounts.navigation import Link, Menu
 from finbridge.core.permissions import has_perm
-
-
-@dataclass(frozen=True)
-class Link:
-    """A link: url name, label, and the permission code it needs (None: every signed-in user)."""
-
-    url_name: str
-    label: Any
-    code: str | None = None
-
-
-@dataclass(frozen=True)
-class Menu:
-    """A drop-down menu of links, shown when the user may follow at least one of them."""
-
-    label: Any
-    links: tuple[Link, ...] = field(default_factory=tuple)
-
+from finbridge.riskpool.navigation import MENU as RISKPOOL_MENU
+from finbridge.supplychain.navigation import MENU as SUPPLYCHAIN_MENU
 
 NAVIGATION: tuple[Link | Menu, ...] = (
     Link("home", _("Home")),
@@ -44,6 +28,8 @@ NAVIGATION: tuple[Link | Menu, ...] = (
             Link("analytics:league-table", _("Bank league table"), "financing.view_league_table"),
         ),
     ),
+    RISKPOOL_MENU,
+    SUPPLYCHAIN_MENU,
     Link("accounts:organizations", _("Members"), "accounts.manage_members"),
     Link("audit:list", _("Audit trail"), "audit.view_audit"),
 )

@@ -24,6 +24,8 @@ from finbridge.enterprises.choices import VerificationState
 from finbridge.enterprises.models import Enterprise
 from finbridge.enterprises.selectors_import import import_run_list
 from finbridge.financing import dashboard as financing_dashboard
+from finbridge.riskpool import dashboard as riskpool_dashboard
+from finbridge.supplychain import dashboard as supplychain_dashboard
 
 RECENT_ROWS = 5
 
@@ -182,6 +184,8 @@ PANEL_BUILDERS: tuple[Callable[[Any], Any], ...] = (
     _registry_panel,
     _own_profile_panels,
     *financing_dashboard.PANELS,
+    *riskpool_dashboard.PANELS,
+    *supplychain_dashboard.PANELS,
     _consented_panel,
     _imports_panel,
     _audit_panel,

@@ -11,6 +11,8 @@ from finbridge.accounts.choices import CONSENT_TYPES, OrgType, Role
 from finbridge.audit import permissions as audit_perms
 from finbridge.enterprises import permissions as enterprise_perms
 from finbridge.financing import permissions as financing_perms
+from finbridge.riskpool import permissions as riskpool_perms
+from finbridge.supplychain import permissions as supplychain_perms
 
 _VIEW_REGISTRY = frozenset(
     {enterprise_perms.VIEW_ENTERPRISE, enterprise_perms.VIEW_HISTORY, accounts_perms.VIEW_ORGANIZATION}
@@ -90,7 +92,7 @@ _MSME = {
     Role.VIEWER: _MSME_VIEW,
 }
 
-ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
+_CORE_TABLE: dict[str, dict[str, frozenset[str]]] = {
     OrgType.DISTRICT_AUTHORITY: _DISTRICT_AUTHORITY,
     OrgType.INDUSTRY_AUTHORITY: _GOVERNMENT,
     OrgType.SUBDISTRICT_OFFICE: _GOVERNMENT,
@@ -99,6 +101,22 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     OrgType.BANK: _BANK,
     OrgType.GUARANTOR: _GUARANTOR,
 }
+
+
+# Apps that declare their own grants (a `GRANTS` table of the same shape), merged into the core table.
+_APP_GRANTS = (riskpool_perms.GRANTS, supplychain_perms.GRANTS)
+
+
+def _merged(*tables: dict[str, dict[str, frozenset[str]]]) -> dict[str, dict[str, frozenset[str]]]:
+    merged: dict[str, dict[str, frozenset[str]]] = {}
+    for table in tables:
+        for org_type, roles in table.items():
+            for role, codes in roles.items():
+                merged.setdefault(org_type, {})[role] = merged.get(org_type, {}).get(role, frozenset()) | codes
+    return merged
+
+
+ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = _merged(_CORE_TABLE, *_APP_GRANTS)
 
 
 def codes_for(org_type: str, role: str) -> frozenset[str]:
