@@ -12,28 +12,21 @@ import json
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from django.urls import Resolver404, resolve
 from drf_spectacular.validation import validate_schema
-from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 
 from finbridge.accounts.choices import OrgType, Role
 from finbridge.accounts.tests.factories import ClusterFactory, SubdistrictFactory, member_of
+from finbridge.core.testing import fuzz_settings, wsgi_requests_keep_the_test_connection
 from finbridge.enterprises.tests.factories import ConsentFactory, ContactFactory, EnterpriseFactory, FinancialsFactory
 
 SCHEMA_PATH = "/api/schema/"
 # Operations anyone may call: signing in for a token and accepting an invitation.
 PUBLIC_OPERATIONS = {("POST", "/api/v1/auth/token/"), ("POST", "/api/v1/invitations/accept/")}
-FUZZ_SETTINGS = settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    print_blob=True,
-)
+FUZZ_SETTINGS = fuzz_settings(15)
 
 application = get_wsgi_application()
 schema = schemathesis.openapi.from_wsgi(SCHEMA_PATH, application)
@@ -41,13 +34,8 @@ schema = schemathesis.openapi.from_wsgi(SCHEMA_PATH, application)
 
 @pytest.fixture(autouse=True)
 def _keep_the_test_connection():
-    """Requests go through the plain WSGI handler, whose end-of-request signal closes a connection that is
-    inside a transaction: the test's own, on PostgreSQL. Django's test client disconnects it the same way."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    with wsgi_requests_keep_the_test_connection():
+        yield
 
 
 @pytest.fixture

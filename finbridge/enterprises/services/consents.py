@@ -144,7 +144,7 @@ def consent_columns_refresh_expired() -> int:
     if connection.vendor != "postgresql":
         return 0
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM enterprises_enterprise WHERE consent_expiry_min < current_date")
+        cursor.execute("SELECT id FROM enterprises_enterprise WHERE consent_expiry_min < %s", [timezone.localdate()])
         ids = [row[0] for row in cursor.fetchall()]
         if ids:
             cursor.execute("SELECT finbridge_refresh_consent_columns(%s::bigint[])", [ids])

@@ -109,3 +109,20 @@ def test_visibility_through_the_columns_equals_the_consent_rule(plan):
             expected.add(enterprise.pk)
     seen = set(enterprise_visible_queryset(actor=_bank_user(branch)).values_list("pk", flat=True))
     assert seen == expected
+
+
+def test_the_columns_count_days_in_the_project_time_zone_whatever_the_session_time_zone():
+    """A consent ending on the project's today is still live in the columns even when the database session runs
+    twelve hours behind UTC (where `current_date` is usually a day earlier than in Shanghai) — and one that
+    ended on the project's yesterday is gone."""
+    enterprise, other = EnterpriseFactory(), EnterpriseFactory()
+    bank = OrganizationFactory(org_type=OrgType.BANK)
+    today = timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL TIME ZONE 'Etc/GMT+12'")
+        cursor.execute("SELECT finbridge_today()")
+        assert cursor.fetchone()[0] == today
+        ConsentFactory(enterprise=enterprise, grantee=bank, expires_on=today)
+        ConsentFactory(enterprise=other, grantee=bank, expires_on=today - datetime.timedelta(days=1))
+    assert _columns(enterprise) == ([bank.pk], today)
+    assert _columns(other) == ([], None)

@@ -1,22 +1,20 @@
 """schemathesis over the risk-pool operations only (tests/test_api_schema.py runs every operation; this runs
-ours with more examples): as the authority running a pool with data, as a member bank, and without
+ours with richer data): as the authority running a pool with data, as a member bank, and without
 credentials. No generated request may answer with a server error."""
 
 from __future__ import annotations
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 
+from finbridge.core.testing import fuzz_settings, wsgi_requests_keep_the_test_connection
 from finbridge.riskpool.tests.api.support import paid_claim, submitted_claim
 from finbridge.riskpool.tests.setup import build_pool_scenario
 
-FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)
+FUZZ = fuzz_settings(15)
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application()).include(
     path_regex=r"^/api/v1/riskpool/"
@@ -25,13 +23,8 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application()).
 
 @pytest.fixture(autouse=True)
 def _keep_the_test_connection():
-    """As in tests/test_api_schema.py: the WSGI handler's end-of-request signal must not close the test's
-    connection."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    with wsgi_requests_keep_the_test_connection():
+        yield
 
 
 @pytest.fixture
@@ -67,7 +60,7 @@ def test_no_server_error_as_a_member_bank(case, world):
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+@fuzz_settings(5)
 def test_anonymous_calls_are_refused(case, world):
     response = case.call()
     assert response.status_code in (401, 403, 404), f"{case.method} {case.formatted_path}: {response.status_code}"
