@@ -54,7 +54,7 @@ test: dev-deps system-deps compilemessages
 	$(VENV)/bin/pytest -n 2 --ds=config.settings.test
 
 test-pg: dev-deps system-deps compilemessages
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/finbridge} FINBRIDGE_FUZZ_EXAMPLES=$${FINBRIDGE_FUZZ_EXAMPLES:-5} $(VENV)/bin/pytest -n 2 --ds=config.settings.test
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/finbridge} $(VENV)/bin/pytest -n 2 --ds=config.settings.test
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .
