@@ -257,15 +257,17 @@ CELERY_IMPORTS = (
 CELERY_BEAT_SCHEDULE = {
     # Idempotent: flags overdue answers once, escalates once, expires demands past their date.
     "financing-demand-deadlines": {"task": "financing.check_demand_deadlines", "schedule": crontab(minute=10)},
-    # After midnight UTC (PostgreSQL's current_date in Django's sessions): consents that expired leave the
-    # denormalised consent columns (enterprises migration 0005). Visibility is exact before that too.
+    # Just after midnight local time: a one-year LPR entered ahead of its date re-prices floating products.
+    "financing-reprice-on-new-lpr": {"task": "financing.reprice_on_new_lpr", "schedule": crontab(hour=0, minute=5)},
     "fail-stale-enterprise-imports": {
         "task": "finbridge.enterprises.tasks.fail_stale_enterprise_imports",
         "schedule": 300.0,
     },
+    # Just after midnight local time (migration 0006 counts days in TIME_ZONE): consents that expired leave
+    # the denormalised consent columns (enterprises migration 0005). Visibility is exact before that too.
     "enterprises-expired-consent-columns": {
         "task": "enterprises.refresh_expired_consent_columns",
-        "schedule": crontab(hour=8, minute=5),
+        "schedule": crontab(hour=0, minute=2),
     },
     # Risk pool, every morning after the night's loan status imports, in this order: release repaid loans
     # (frees capacity), suspend or resume banks by their non-performing ratio, then check every ledger.

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import csv
 import datetime
+import hashlib
 import io
 import math
+import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
@@ -19,6 +22,9 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -203,3 +209,44 @@ def write_csv_rows(rows: Iterable[Sequence[Any]]) -> bytes:
     for row in rows:
         writer.writerow([display_value(v) for v in row])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+# ---- shared by every import: header matching, the reader's language, the uploaded file kept for "apply" ----
+
+STORAGE_PREFIX = "imports"
+
+
+def header_key(text: Any) -> str:
+    """A header cell reduced for matching: NFKC, no spaces, underscores or asterisks, case-folded."""
+    return re.sub(r"[\s_*]", "", unicodedata.normalize("NFKC", str(text))).casefold()
+
+
+def is_chinese() -> bool:
+    """Whether the active language is Chinese (templates, column titles)."""
+    return (translation.get_language() or "zh-hans").startswith("zh")
+
+
+def store_file(sha256: str, content: bytes) -> None:
+    """Keep an uploaded file under its SHA-256 so that a dry run can be applied later."""
+    name = f"{STORAGE_PREFIX}/{sha256}"
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(content))
+
+
+def _stored_name(run: Any) -> str:
+    return f"{STORAGE_PREFIX}/{run.file_sha256}"
+
+
+def stored_file_exists(run: Any) -> bool:
+    """Whether the uploaded file of a run (any import run with `file_sha256`) is still kept."""
+    return default_storage.exists(_stored_name(run))
+
+
+def stored_file(run: Any) -> bytes | None:
+    """The uploaded bytes of an import run, or None when the stored file is gone (or altered)."""
+    name = _stored_name(run)
+    if not default_storage.exists(name):
+        return None
+    with default_storage.open(name, "rb") as handle:
+        content = handle.read()
+    return content if hashlib.sha256(content).hexdigest() == run.file_sha256 else None

@@ -139,7 +139,7 @@ def import_run_view(request: HttpRequest, pk: int) -> HttpResponse:
         context["error_rows"] = [
             {**error, "column": importing.column_title(error["field"])} for error in page.object_list
         ]
-        context["can_apply"] = run.dry_run and run.status == ImportStatus.DONE and importing.stored_file_exists(run)
+        context["can_apply"] = run.dry_run and run.status == ImportStatus.DONE and import_files.stored_file_exists(run)
     return render(request, "enterprises/import_run.html", context)
 
 

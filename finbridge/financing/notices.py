@@ -1,6 +1,7 @@
 """Notification kinds of the financing marketplace (registered when the app is ready)."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from finbridge.notifications.kinds import register_kind
 
@@ -12,6 +13,12 @@ DEMAND_DISBURSED = "financing.demand_disbursed"
 DEMAND_OVERDUE = "financing.demand_overdue"
 DEMAND_ESCALATED = "financing.demand_escalated"
 PRODUCT_PUBLISHED_FOR_YOU = "financing.product_published_for_you"
+DEMAND_CLOSED = "financing.demand_closed"
+
+# Why an institution's running engagement was closed (stored as English msgids, translated for each reader).
+CLOSED_WITHDRAWN = gettext_noop("the firm withdrew it")
+CLOSED_EXPIRED = gettext_noop("it expired")
+CLOSED_FUNDED = gettext_noop("another institution disbursed the loan")
 
 KINDS = {
     DEMAND_MATCHED: _("A new financing demand of %(enterprise)s (%(amount)s) fits your product %(product)s."),
@@ -26,11 +33,14 @@ KINDS = {
         "No institution has answered the financing demand of %(enterprise)s (%(amount)s) within %(days)s working days."
     ),
     PRODUCT_PUBLISHED_FOR_YOU: _("%(provider)s published a product that fits your firm: %(product)s."),
+    DEMAND_CLOSED: _(
+        "The financing demand of %(enterprise)s (%(amount)s) that you were handling is closed: %(reason)s."
+    ),
 }
 
 
 # Parameters stored as English msgids, translated for each reader.
-TRANSLATED_PARAMS = {DEMAND_DECLINED: ("reason",)}
+TRANSLATED_PARAMS = {DEMAND_DECLINED: ("reason",), DEMAND_CLOSED: ("reason",)}
 
 
 def register() -> None:

@@ -26,6 +26,14 @@ def match_product(product_id: int) -> int:
     return product_match_refresh(product_id=int(product_id))
 
 
+@shared_task(name="financing.reprice_on_new_lpr")
+def reprice_on_new_lpr() -> int:
+    """Re-match floating products when a new one-year LPR takes effect today (services.lpr.lpr_reprice_due)."""
+    from finbridge.financing.services.lpr import lpr_reprice_due
+
+    return lpr_reprice_due()
+
+
 def queue_demand_matching(demand_id: int) -> None:
     """Schedule recomputing one demand's matches (call it from transaction.on_commit)."""
     match_demand.delay(int(demand_id))

@@ -31,8 +31,6 @@ import datetime
 import hashlib
 import logging
 import operator
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -43,8 +41,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -97,7 +93,6 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 500
 # Records per UPDATE statement of bulk_update, off PostgreSQL (its CASE expressions grow with the batch).
 BULK_UPDATE_BATCH = 100
-STORAGE_PREFIX = "imports"
 ACTION_IMPORT = "enterprise_import_run"
 ACTION_DRY_RUN = "enterprise_import_dry_run"
 ACTION_ROW = "enterprise_import"
@@ -125,10 +120,10 @@ class ImportColumn:
 
     def title(self) -> str:
         """The column title in the active language."""
-        return self.title_zh if _is_chinese() else self.title_en
+        return self.title_zh if import_files.is_chinese() else self.title_en
 
     def example(self) -> Any:
-        return self.example_zh if _is_chinese() else self.example_en
+        return self.example_zh if import_files.is_chinese() else self.example_en
 
 
 _YES_NO = gettext_lazy("Yes or no (also 是/否, Y/N, 1/0, true/false).")
@@ -236,17 +231,10 @@ assert tuple(COLUMN_BY_FIELD) == ENTERPRISE_FIELDS, "import columns must follow 
 BOOLEAN_FIELDS = ("is_high_tech", "is_tech_sme", "is_srdi", "is_little_giant", "has_serious_bad_credit")
 
 
-def _is_chinese() -> bool:
-    return (translation.get_language() or "zh-hans").startswith("zh")
-
-
-def _header_key(text: Any) -> str:
-    """A header cell reduced for matching: NFKC, no spaces, underscores or asterisks, case-folded."""
-    return re.sub(r"[\s_*]", "", unicodedata.normalize("NFKC", str(text))).casefold()
-
-
 HEADER_ALIASES: dict[str, str] = {
-    _header_key(alias): column.field for column in COLUMNS for alias in (column.field, column.title_en, column.title_zh)
+    import_files.header_key(alias): column.field
+    for column in COLUMNS
+    for alias in (column.field, column.title_en, column.title_zh)
 }
 
 
@@ -267,7 +255,10 @@ class _Row:
 
 
 @dataclass
-class _Outcome:
+class ImportOutcome:
+    """What an import did: rows read, created, updated, unchanged, rejected, and every problem of a rejected
+    row (line, field, value, message)."""
+
     total: int = 0
     created: int = 0
     updated: int = 0
@@ -275,12 +266,22 @@ class _Outcome:
     rejected: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
-    def reject(self, line: int, problems: Iterable[tuple[str, Any, str]]) -> None:
+    def reject(self, line: int, problems: Iterable[tuple[str, Any, str]], **extra: Any) -> None:
         """Count a rejected row and record each (field, value, message) of it."""
         self.rejected += 1
+        self.note(line, problems, **extra)
+
+    def note(self, line: int, problems: Iterable[tuple[str, Any, str]], **extra: Any) -> None:
+        """Record each (field, value, message) of a row, with `extra` keys on every entry."""
         for field_name, value, message in problems:
             self.errors.append(
-                {"line": line, "field": field_name, "value": import_files.display_value(value), "message": message}
+                {
+                    "line": line,
+                    "field": field_name,
+                    "value": import_files.display_value(value),
+                    "message": message,
+                    **extra,
+                }
             )
 
 
@@ -291,14 +292,14 @@ class _Importer:
         self.actor = actor
         self.organization = organization
         self.dry_run = dry_run
-        self.outcome = _Outcome()
+        self.outcome = ImportOutcome()
         self.references = ReferenceLookup()
         self.first_line: dict[str, int] = {}
         self.authority_ids: dict[str, int | None] = {}
 
     def run(
         self, rows: Iterator[tuple[int, dict[str, Any]]], progress: Callable[[int], None] | None = None
-    ) -> _Outcome:
+    ) -> ImportOutcome:
         """Import the rows; after each chunk, `progress` (if given) receives the number of rows done."""
         while chunk := list(islice(rows, CHUNK_SIZE)):
             prepared = [row for row in (self._prepare(line, raw) for line, raw in chunk) if row is not None]
@@ -316,7 +317,7 @@ class _Importer:
         except ValidationFailed as error:
             uscc = None if "uscc" in error.fields else _normalized_or_none(raw.get("uscc"))
             if not self._is_repeat(line, uscc, raw):
-                self.outcome.reject(line, _problems(error, raw))
+                self.outcome.reject(line, row_problems(error, raw))
             return None
         if self._is_repeat(line, cleaned["uscc"], raw):
             return None
@@ -398,7 +399,7 @@ class _Importer:
             return
         for (row, _current), result in zip(pairs, results, strict=True):
             if isinstance(result, DomainError):
-                self.outcome.reject(row.line, _problems(result, row.raw))
+                self.outcome.reject(row.line, row_problems(result, row.raw))
             elif result:
                 self.outcome.updated += 1
             else:
@@ -412,7 +413,7 @@ class _Importer:
                     actor=self.actor, data=row.cleaned, existing=current, action=ACTION_ROW
                 )
         except DomainError as error:
-            self.outcome.reject(row.line, _problems(error, row.raw))
+            self.outcome.reject(row.line, row_problems(error, row.raw))
             return
         except DatabaseError:
             message = _("The row could not be saved; it may have been changed at the same time. Import it again.")
@@ -456,9 +457,15 @@ def _normalized_or_none(raw: Any) -> str | None:
         return None
 
 
-def _problems(error: DomainError, raw: dict[str, Any]) -> list[tuple[str, Any, str]]:
-    """(field, value, message) for every message of a domain error about one row."""
-    problems = [(name, raw.get(name), message) for name, messages in error.fields.items() for message in messages]
+def row_problems(
+    error: DomainError, raw: dict[str, Any], columns: dict[str, str] | None = None
+) -> list[tuple[str, Any, str]]:
+    """(column, value, message) for every message of a domain error about one row; `columns` maps a service's
+    field names to the file's column names where they differ."""
+    problems = []
+    for name, messages in error.fields.items():
+        column = (columns or {}).get(name, name)
+        problems.extend((column, raw.get(column), message) for message in messages)
     return problems or [("", "", error.message)]
 
 
@@ -831,7 +838,7 @@ def _columns_of(header: Sequence[Any]) -> list[str | None]:
         if cell is None:
             columns.append(None)
             continue
-        field_name = HEADER_ALIASES.get(_header_key(cell))
+        field_name = HEADER_ALIASES.get(import_files.header_key(cell))
         if field_name is None:
             unknown.append(str(cell))
         elif field_name in columns:
@@ -870,31 +877,6 @@ def _require_importing_organization(actor: Any, organization: Organization) -> N
         raise PermissionDenied(_("You cannot import enterprises for this organisation."))
 
 
-def _store_file(sha256: str, content: bytes) -> None:
-    name = f"{STORAGE_PREFIX}/{sha256}"
-    if not default_storage.exists(name):
-        default_storage.save(name, ContentFile(content))
-
-
-def _stored_name(run: ImportRun) -> str:
-    return f"{STORAGE_PREFIX}/{run.file_sha256}"
-
-
-def stored_file_exists(run: ImportRun) -> bool:
-    """Whether the uploaded file of a run is still kept (so that a dry run can be applied)."""
-    return default_storage.exists(_stored_name(run))
-
-
-def stored_file(run: ImportRun) -> bytes | None:
-    """The uploaded bytes of an import run, or None when the stored file is gone (or altered)."""
-    name = _stored_name(run)
-    if not default_storage.exists(name):
-        return None
-    with default_storage.open(name, "rb") as handle:
-        content = handle.read()
-    return content if hashlib.sha256(content).hexdigest() == run.file_sha256 else None
-
-
 def background_rows() -> int:
     """Files with more data rows than this are imported by a background worker, smaller ones at once."""
     return int(getattr(settings, "FINBRIDGE_IMPORT_BACKGROUND_ROWS", BACKGROUND_ROWS))
@@ -925,14 +907,14 @@ def enterprise_import(
     sha256 = hashlib.sha256(content).hexdigest()
     if len(first_rows) > limit:
         total = len(first_rows) + sum(1 for _row in rows)  # reads the rest: a file unreadable halfway fails here
-        _store_file(sha256, content)
+        import_files.store_file(sha256, content)
         return _queue_run(actor, organization, file_name, sha256, dry_run, content, total)
     started_at = timezone.now()
     # One transaction for the file; each chunk and each row inside it has its own savepoint.
     with transaction.atomic():
         outcome = _Importer(actor=actor, organization=organization, dry_run=dry_run).run(iter(first_rows))
         run = _record_run(actor, organization, file_name, sha256, dry_run, outcome, started_at)
-    _store_file(sha256, content)
+    import_files.store_file(sha256, content)
     return run
 
 
@@ -956,7 +938,7 @@ def _run_summary(run: ImportRun) -> dict[str, Any]:
     }
 
 
-def _set_outcome(run: ImportRun, outcome: _Outcome) -> None:
+def _set_outcome(run: ImportRun, outcome: ImportOutcome) -> None:
     run.rows_total = outcome.total
     run.rows_created = outcome.created
     run.rows_updated = outcome.updated
@@ -971,7 +953,7 @@ def _record_run(
     file_name: str,
     sha256: str,
     dry_run: bool,
-    outcome: _Outcome,
+    outcome: ImportOutcome,
     started_at: datetime.datetime,
 ) -> ImportRun:
     run = ImportRun(
@@ -1002,7 +984,7 @@ def import_run_apply(*, actor: Any, pk: Any) -> ImportRun:
     run = import_run_get(actor=actor, pk=pk)
     if run.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         raise Conflict(_("Wait until this file has been checked before applying it."), code="import_not_finished")
-    content = stored_file(run)
+    content = import_files.stored_file(run)
     if content is None:
         raise ValidationFailed(_("The uploaded file is no longer available: upload it again."), code="import_file_gone")
     return enterprise_import(
@@ -1244,7 +1226,7 @@ def _template_workbook(header: list[str], example: list[Any]) -> bytes:
         if column.field == "established_on":
             sheet.cell(row=2, column=index).number_format = "yyyy-mm-dd"
         if column.field in BOOLEAN_FIELDS:
-            choices = '"是,否"' if _is_chinese() else '"yes,no"'
+            choices = '"是,否"' if import_files.is_chinese() else '"yes,no"'
             validation = DataValidation(type="list", formula1=choices, allow_blank=True)
             sheet.add_data_validation(validation)
             validation.add(f"{letter}2:{letter}100001")

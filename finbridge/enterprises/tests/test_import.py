@@ -13,6 +13,7 @@ from finbridge.accounts.choices import OrgType, Role
 from finbridge.accounts.tests.factories import ClusterFactory, SubdistrictFactory, member_of
 from finbridge.audit.models import AuditEvent
 from finbridge.core.errors import NotFound, PermissionDenied, ValidationFailed
+from finbridge.enterprises import import_files
 from finbridge.enterprises.models import Enterprise, ImportRun
 from finbridge.enterprises.services import importing
 from finbridge.enterprises.services.enterprises import apply_enterprise_data
@@ -609,7 +610,7 @@ def test_xlsx_template_round_trip(office, language):
     instructions = [row[0] for row in workbook.worksheets[1].iter_rows(values_only=True) if row[0]]
     assert any(code_title in instructions for code_title in ("所属街道代码", "Subdistrict code"))
 
-    fields = [importing.HEADER_ALIASES[importing._header_key(title)] for title in header]
+    fields = [importing.HEADER_ALIASES[import_files.header_key(title)] for title in header]
     for n in (1, 2):
         values = dict(zip(HEADER, good_row(n, code), strict=True))
         sheet.append([values.get(name) for name in fields])

@@ -30,6 +30,7 @@ from finbridge.core.money import AMOUNT_MAX, CENT, RATE_PLACES, to_decimal
 from finbridge.core.workdays import add_workdays
 from finbridge.enterprises.models import Enterprise
 from finbridge.enterprises.selectors import enterprise_visible_queryset
+from finbridge.financing import notices
 from finbridge.financing.choices import (
     Collateral,
     DemandPurpose,
@@ -53,6 +54,7 @@ from finbridge.financing.transitions import (
     assert_demand_transition,
     assert_engagement_transition,
 )
+from finbridge.notifications.services import notify_organizations
 
 DEMAND_FIELDS: tuple[str, ...] = (
     "amount",
@@ -427,16 +429,31 @@ def require_manager(actor: Any, demand: Demand) -> Organization:
     return organization
 
 
-def close_open_engagements(demand: Demand, *, at: datetime.datetime) -> list[DemandResponse]:
-    """Close every running engagement of the demand (withdrawal, expiry, funding by another institution)."""
-    engagements = list(
-        DemandResponse.objects.select_for_update().filter(demand=demand, status__in=OPEN_ENGAGEMENT_STATUSES)
-    )
+def close_open_engagements(
+    demand: Demand, *, at: datetime.datetime, reason: str, keep: DemandResponse | None = None
+) -> list[DemandResponse]:
+    """Close every running engagement of the (locked) demand but `keep`, and tell each institution why
+    (`reason`: one of the notices.CLOSED_* msgids): withdrawal, expiry, funding by another institution."""
+    engagements = [
+        engagement
+        for engagement in DemandResponse.objects.select_for_update()
+        .select_related("institution")
+        .filter(demand=demand, status__in=OPEN_ENGAGEMENT_STATUSES)
+        .order_by("pk")
+        if keep is None or engagement.pk != keep.pk
+    ]
     for engagement in engagements:
         assert_engagement_transition(engagement.status, EngagementStatus.CLOSED)
         engagement.status = EngagementStatus.CLOSED
         engagement.decided_at = engagement.decided_at or at
         engagement.save(update_fields=["status", "decided_at"])
+    if engagements:
+        notify_organizations(
+            organizations=[engagement.institution for engagement in engagements],
+            kind=notices.DEMAND_CLOSED,
+            params={"enterprise": demand.enterprise.name, "amount": amount_param(demand.amount), "reason": reason},
+            link=demand_link(demand),
+        )
     return engagements
 
 
@@ -598,7 +615,7 @@ def demand_withdraw(*, actor: Any, demand: Demand, note: str = "") -> Demand:
         assert_demand_transition(locked.status, DemandStatus.WITHDRAWN)
         before = snapshot(locked)
         now = timezone.now()
-        close_open_engagements(locked, at=now)
+        close_open_engagements(locked, at=now, reason=notices.CLOSED_WITHDRAWN)
         locked.status = DemandStatus.WITHDRAWN
         locked.closed_at = now
         locked.save()
@@ -632,7 +649,7 @@ def demand_expire(*, demand: Demand, actor: Any = None, now: datetime.datetime |
             due = locked.expires_on or today
             raise Conflict(MSG_NOT_DUE, code="not_due", params={"date": (due + datetime.timedelta(days=1)).isoformat()})
         before = snapshot(locked)
-        close_open_engagements(locked, at=now)
+        close_open_engagements(locked, at=now, reason=notices.CLOSED_EXPIRED)
         locked.status = DemandStatus.EXPIRED
         locked.closed_at = now
         locked.save()
@@ -712,8 +729,6 @@ def demand_escalate(*, demand: Demand, now: datetime.datetime | None = None) -> 
 
     Who: the deadlines task (the system). Raises nothing for a demand that is not due.
     """
-    from finbridge.financing import notices
-    from finbridge.notifications.services import notify_organizations
 
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -749,8 +764,6 @@ def demand_escalate(*, demand: Demand, now: datetime.datetime | None = None) -> 
 def _flag_overdue(demand_id: int, candidates: list[Organization], now: datetime.datetime) -> int:
     """Flag (once) and tell the given institutions that have not answered the demand, and the district
     authority; returns how many institutions were flagged now."""
-    from finbridge.financing import notices
-    from finbridge.notifications.services import notify_organizations
 
     with transaction.atomic():
         locked = Demand.objects.select_for_update().filter(pk=demand_id, status__in=OPEN_STATUSES).first()

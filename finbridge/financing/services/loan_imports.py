@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -42,13 +42,7 @@ from finbridge.core.money import to_decimal
 from finbridge.core.permissions import require_perm
 from finbridge.enterprises import import_files
 from finbridge.enterprises.models import Enterprise
-from finbridge.enterprises.services.importing import (
-    ImportColumn,
-    _header_key,
-    _store_file,
-    stored_file,
-    stored_file_exists,
-)
+from finbridge.enterprises.services.importing import ImportColumn, ImportOutcome, row_problems
 from finbridge.enterprises.validation import InvalidUSCC, normalize_uscc
 from finbridge.financing import permissions as perms
 from finbridge.financing.choices import LoanClassification, LoanSource
@@ -74,7 +68,6 @@ __all__ = [
     "import_template",
     "loan_import",
     "loan_import_run_apply",
-    "stored_file_exists",
 ]
 
 KIND_LOANS = "loans"
@@ -186,7 +179,7 @@ BOOLEAN_FIELDS = ("is_first_time", "is_renewal", "is_renewal_without_repayment",
 # Service field names → the import column that carries them.
 SERVICE_FIELD_COLUMN = {"annual_rate": "annual_rate_percent", "borrower": "borrower_uscc"}
 ALIASES = {
-    kind: {_header_key(alias): c.field for c in columns for alias in (c.field, c.title_en, c.title_zh)}
+    kind: {import_files.header_key(alias): c.field for c in columns for alias in (c.field, c.title_en, c.title_zh)}
     for kind, columns in COLUMNS.items()
 }
 
@@ -199,50 +192,26 @@ def column_title(field_name: str, kind: str = KIND_LOANS) -> str:
     return field_name
 
 
-def _is_chinese() -> bool:
-    return (translation.get_language() or "zh-hans").startswith("zh")
-
-
 # ---- the outcome of a file ------------------------------------------------------------------------------------
 
 
 @dataclass
-class _Outcome:
-    total: int = 0
-    created: int = 0
-    duplicate: int = 0
-    rejected: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
+class _Outcome(ImportOutcome):
+    """An import's outcome, with rows already recorded counted apart from rejected ones."""
 
-    def reject(self, line: int, problems: Iterable[tuple[str, Any, str]]) -> None:
-        self.rejected += 1
-        self._note(line, problems, "rejected")
+    duplicate: int = 0
+
+    def reject(self, line: int, problems: Iterable[tuple[str, Any, str]], **extra: Any) -> None:
+        super().reject(line, problems, outcome="rejected", **extra)
 
     def already_recorded(self, line: int, problems: Iterable[tuple[str, Any, str]]) -> None:
         self.duplicate += 1
-        self._note(line, problems, "duplicate")
-
-    def _note(self, line: int, problems: Iterable[tuple[str, Any, str]], outcome: str) -> None:
-        for field_name, value, message in problems:
-            self.errors.append(
-                {
-                    "line": line,
-                    "field": field_name,
-                    "value": import_files.display_value(value),
-                    "message": message,
-                    "outcome": outcome,
-                }
-            )
+        self.note(line, problems, outcome="duplicate")
 
 
 def _problems(error: DomainError, raw: dict[str, Any]) -> list[tuple[str, Any, str]]:
     """(column, value, message) for every message of a service's error about one row."""
-    problems = []
-    for name, messages in error.fields.items():
-        column = SERVICE_FIELD_COLUMN.get(name, name)
-        for message in messages:
-            problems.append((column, raw.get(column), message))
-    return problems or [("", "", error.message)]
+    return row_problems(error, raw, SERVICE_FIELD_COLUMN)
 
 
 # ---- reading the file ---------------------------------------------------------------------------------------------
@@ -258,7 +227,7 @@ def _columns_of(header: Sequence[Any], kind: str) -> list[str | None]:
         if cell is None:
             columns.append(None)
             continue
-        name = aliases.get(_header_key(cell))
+        name = aliases.get(import_files.header_key(cell))
         if name is None:
             unknown.append(str(cell))
         elif name in columns:
@@ -325,7 +294,10 @@ class _Importer:
             if org.pk == organization.pk or org.parent_id == organization.pk
         }
         self.office_names = {
-            _header_key(name): org for org in self.offices.values() for name in (org.name, org.name_en) if name
+            import_files.header_key(name): org
+            for org in self.offices.values()
+            for name in (org.name, org.name_en)
+            if name
         }
         self.first_line: dict[Any, int] = {}
 
@@ -436,7 +408,7 @@ class _Importer:
         value = raw.get("lender")
         if value is None:
             return self.organization
-        office = self.office_names.get(_header_key(value))
+        office = self.office_names.get(import_files.header_key(value))
         if office is None:
             problems.append(
                 ("lender", value, _("Name your own office or one of its branches exactly as on the platform."))
@@ -552,7 +524,7 @@ def loan_import(
                 "rows_rejected": outcome.rejected,
             },
         )
-    _store_file(sha256, content)
+    import_files.store_file(sha256, content)
     return run
 
 
@@ -563,7 +535,7 @@ def loan_import_run_apply(*, actor: Any, pk: Any) -> LoanImportRun:
     ValidationFailed when the stored file is no longer available.
     """
     run = loan_import_run_get(actor=actor, pk=pk)
-    content = stored_file(run)
+    content = import_files.stored_file(run)
     if content is None:
         raise ValidationFailed(_("The uploaded file is no longer available: upload it again."), code="import_file_gone")
     return loan_import(
@@ -621,10 +593,10 @@ def _template_workbook(kind: str, header: list[str], example: list[Any]) -> byte
             sheet.cell(row=2, column=index).number_format = "yyyy-mm-dd"
         if column.field in BOOLEAN_FIELDS or column.field == "classification":
             if column.field == "classification":
-                words = CLASSIFICATION_ZH.values() if _is_chinese() else LoanClassification.values
+                words = CLASSIFICATION_ZH.values() if import_files.is_chinese() else LoanClassification.values
                 choices = '"' + ",".join(words) + '"'
             else:
-                choices = '"是,否"' if _is_chinese() else '"yes,no"'
+                choices = '"是,否"' if import_files.is_chinese() else '"yes,no"'
             validation = DataValidation(type="list", formula1=choices, allow_blank=True)
             sheet.add_data_validation(validation)
             validation.add(f"{letter}2:{letter}100001")

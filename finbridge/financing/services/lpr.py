@@ -85,13 +85,31 @@ def clean_lpr_input(*, term: Any, effective_on: Any, rate: Any) -> tuple[str, da
     return cleaned["term"], cleaned["effective_on"], cleaned["rate"]
 
 
-def _queue_floating_products() -> None:
-    """Recompute the matches of every published product that floats on the one-year LPR (on commit)."""
+def _queue_floating_products() -> int:
+    """Recompute the matches of every published product that floats on the one-year LPR (on commit);
+    returns how many were queued."""
     from finbridge.financing import tasks_matching
 
     floating = Product.objects.filter(status=ProductStatus.PUBLISHED, rate_type=RateType.LPR_SPREAD)
+    queued = 0
     for product_id in floating.values_list("pk", flat=True).iterator():
         tasks_matching.queue_product_matching(product_id)
+        queued += 1
+    return queued
+
+
+def lpr_reprice_due(*, today: datetime.date | None = None) -> int:
+    """Re-match the floating products when the one-year LPR in force changes today: a publication entered
+    ahead of its date takes effect without anyone editing anything. Run daily just after midnight by the
+    task `financing.reprice_on_new_lpr`; idempotent within the day (a second run re-queues the same
+    products, which recompute the same matches). Returns how many products were queued (0 when the rate
+    in force today is yesterday's). Called by the system, not by users.
+    """
+    today = today or timezone.localdate()
+    in_force = lpr_rate_on(LprTerm.ONE_YEAR, today)
+    if in_force is None or in_force == lpr_rate_on(LprTerm.ONE_YEAR, today - datetime.timedelta(days=1)):
+        return 0
+    return _queue_floating_products()
 
 
 def lpr_set(*, actor: Any, term: Any, effective_on: Any, rate: Any) -> tuple[LprRate, bool]:

@@ -40,7 +40,6 @@ from finbridge.financing.choices import (
 from finbridge.financing.models import Demand, DemandResponse, Product
 from finbridge.financing.selectors.demands import (
     LENDER_TYPES,
-    OPEN_ENGAGEMENT_STATUSES,
     OPEN_STATUSES,
     acting_organizations,
     can_institution_see,
@@ -50,6 +49,7 @@ from finbridge.financing.selectors.demands import (
 from finbridge.financing.services.demands import (
     _FieldError,
     amount_param,
+    close_open_engagements,
     demand_link,
     firm_organizations,
     lock_demand,
@@ -591,18 +591,7 @@ def engagement_disburse(*, actor: Any, engagement: DemandResponse, loan: Mapping
         locked.status = EngagementStatus.DISBURSED
         locked.disbursed_at = now
         locked.save()
-        others = [
-            e
-            for e in DemandResponse.objects.select_for_update().filter(
-                demand=demand, status__in=OPEN_ENGAGEMENT_STATUSES
-            )
-            if e.pk != locked.pk
-        ]
-        for other in others:
-            assert_engagement_transition(other.status, EngagementStatus.CLOSED)
-            other.status = EngagementStatus.CLOSED
-            other.decided_at = other.decided_at or now
-            other.save(update_fields=["status", "decided_at"])
+        close_open_engagements(demand, at=now, reason=notices.CLOSED_FUNDED, keep=locked)
         from_status = demand.status
         _follow_engagements(demand)
         demand.closed_at = now

@@ -249,7 +249,7 @@ def loan_import_run_view(request: HttpRequest, pk: int) -> HttpResponse:
         "error_rows": [
             {**error, "column": loan_imports.column_title(error["field"], run.kind)} for error in page.object_list
         ],
-        "can_apply": run.dry_run and loan_imports.stored_file_exists(run),
+        "can_apply": run.dry_run and import_files.stored_file_exists(run),
     }
     return render(request, "financing/loans/import_run.html", context)
 

@@ -337,6 +337,7 @@ class ReceivableImportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         "retrieve": perms.VIEW_SUPPLY_CHAIN,
         "report": perms.VIEW_SUPPLY_CHAIN,
         "create": perms.TRADE,
+        "apply": perms.TRADE,
         "template": perms.TRADE,
     }
     serializer_class = s.UploadRunSerializer
@@ -380,6 +381,18 @@ class ReceivableImportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         body = s.UploadRunDetailSerializer(fresh, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        summary="Upload for real the file of an earlier dry run; answers the new run",
+        request=None,
+        responses={201: s.UploadRunDetailSerializer, **errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def apply(self, request: Request, pk: str | None = None) -> Response:
+        run = import_services.receivable_import_run_apply(actor=request.user, pk=pk)
+        fresh = selectors.upload_run_get(actor=request.user, pk=run.pk)
+        body = s.UploadRunDetailSerializer(fresh, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
     @extend_schema(summary="Download the rejected rows (.xlsx)", responses={**XLSX_RESPONSE, **errors(403, 404)})
     @action(detail=True, methods=["get"])
     def report(self, request: Request, pk: str | None = None) -> HttpResponse:
@@ -409,9 +422,3 @@ class ReceivableImportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             file_format=file_format,
         )
         return download(content, file_name, file_format if file_format in import_files.FORMATS else import_files.XLSX)
-
-
-def _imports():
-    from finbridge.supplychain.services import receivable_imports
-
-    return receivable_imports

@@ -330,7 +330,7 @@ class ChainImportRunDetailSerializer(ChainImportRunSerializer):
 
     def get_can_apply(self, run: ChainImportRun) -> bool:
         """A dry run whose file is still stored may be applied (POST …/apply/)."""
-        from finbridge.supplychain.services.chain_import import stored_file_exists
+        from finbridge.enterprises.import_files import stored_file_exists
 
         return run.dry_run and stored_file_exists(run)
 

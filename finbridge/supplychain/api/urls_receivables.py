@@ -11,6 +11,7 @@ router.register("supplychain/receivables", ReceivableViewSet, basename="api-sc-r
 runs = ReceivableImportViewSet.as_view({"get": "list", "post": "create"})
 run = ReceivableImportViewSet.as_view({"get": "retrieve"})
 report = ReceivableImportViewSet.as_view({"get": "report"})
+apply = ReceivableImportViewSet.as_view({"post": "apply"})
 template = ReceivableImportViewSet.as_view({"get": "template"})
 
 urlpatterns = [
@@ -20,4 +21,5 @@ urlpatterns = [
     path("supplychain/receivable-imports/template/", template, name="api-sc-receivable-import-template"),
     path("supplychain/receivable-imports/<int:pk>/", run, name="api-sc-receivable-import-detail"),
     path("supplychain/receivable-imports/<int:pk>/report/", report, name="api-sc-receivable-import-report"),
+    path("supplychain/receivable-imports/<int:pk>/apply/", apply, name="api-sc-receivable-import-apply"),
 ]

@@ -40,12 +40,8 @@ from finbridge.enterprises import import_files
 from finbridge.enterprises.services.importing import (
     EXAMPLE_USCC,
     ImportColumn,
-    _header_key,
-    _Outcome,
-    _problems,
-    _store_file,
-    stored_file,
-    stored_file_exists,
+    ImportOutcome,
+    row_problems,
 )
 from finbridge.supplychain.models.chain import ChainImportRun
 from finbridge.supplychain.selectors.chain import chain_import_run_get
@@ -66,7 +62,6 @@ __all__ = [
     "chain_import_run_apply",
     "chain_import_template",
     "column_title",
-    "stored_file_exists",
 ]
 
 # A chain database holds hundreds or a few thousand partners: larger files are refused, to be split.
@@ -130,12 +125,10 @@ COLUMNS: tuple[ImportColumn, ...] = (
 INFORMATIONAL = frozenset({"partner_name"})
 assert {c.field for c in COLUMNS} - INFORMATIONAL == set(PARTNER_FIELDS), "import columns must follow PARTNER_FIELDS"
 ALIASES: dict[str, str] = {
-    _header_key(alias): column.field for column in COLUMNS for alias in (column.field, column.title_en, column.title_zh)
+    import_files.header_key(alias): column.field
+    for column in COLUMNS
+    for alias in (column.field, column.title_en, column.title_zh)
 }
-
-
-def _is_chinese() -> bool:
-    return (translation.get_language() or "zh-hans").startswith("zh")
 
 
 def column_title(field_name: str) -> str:
@@ -155,7 +148,7 @@ def _columns_of(header: Sequence[Any]) -> list[str | None]:
     unknown: list[str] = []
     repeated: list[str] = []
     for cell in header:
-        name = None if cell is None else ALIASES.get(_header_key(cell))
+        name = None if cell is None else ALIASES.get(import_files.header_key(cell))
         if cell is not None and name is None:
             unknown.append(str(cell))
         elif name is not None and name in columns:
@@ -215,10 +208,10 @@ class _Importer:
     def __init__(self, *, actor: Any, core: Organization) -> None:
         self.actor = actor
         self.core = core
-        self.outcome = _Outcome()
+        self.outcome = ImportOutcome()
         self.first_line: dict[tuple[str, str], int] = {}
 
-    def run(self, rows: Sequence[tuple[int, dict[str, Any]]]) -> _Outcome:
+    def run(self, rows: Sequence[tuple[int, dict[str, Any]]]) -> ImportOutcome:
         for line, raw in rows:
             self.outcome.total += 1
             self._row(line, raw)
@@ -229,7 +222,7 @@ class _Importer:
         try:
             values = clean_chain_partner_data(data)
         except ValidationFailed as error:
-            self.outcome.reject(line, _problems(error, raw))
+            self.outcome.reject(line, row_problems(error, raw))
             return
         uscc = values.pop("partner_uscc")
         if self._is_repeat(line, (uscc, values["direction"]), raw):
@@ -241,7 +234,7 @@ class _Importer:
                     actor=self.actor, core=self.core, enterprise=enterprise, values=values, update_existing=True
                 )
         except DomainError as error:
-            self.outcome.reject(line, _problems(error, raw))
+            self.outcome.reject(line, row_problems(error, raw))
             return
         if result == "created":
             self.outcome.created += 1
@@ -306,7 +299,7 @@ def chain_import(*, actor: Any, core: Organization, file_name: str, content: byt
             errors=outcome.errors,
         )
         log_event(actor=actor, action=ACTION_DRY_RUN if dry_run else ACTION_IMPORT, obj=run, after=_summary(run))
-    _store_file(sha256, content)
+    import_files.store_file(sha256, content)
     return run
 
 
@@ -317,7 +310,7 @@ def chain_import_run_apply(*, actor: Any, pk: Any) -> ChainImportRun:
     ValidationFailed when the stored file is no longer available.
     """
     run = chain_import_run_get(actor=actor, pk=pk)
-    content = stored_file(run)
+    content = import_files.stored_file(run)
     if content is None:
         raise ValidationFailed(_("The uploaded file is no longer available: upload it again."), code="import_file_gone")
     return chain_import(actor=actor, core=run.core, file_name=run.file_name, content=content, dry_run=False)
@@ -360,7 +353,7 @@ def _template_workbook(header: list[str], example: list[Any]) -> bytes:
             sheet.column_dimensions[letter].number_format = "@"
             sheet.cell(row=2, column=index).number_format = "@"
         if column.field == "direction":
-            choices = '"上游,下游"' if _is_chinese() else '"upstream,downstream"'
+            choices = '"上游,下游"' if import_files.is_chinese() else '"upstream,downstream"'
             validation = DataValidation(type="list", formula1=choices, allow_blank=True)
             sheet.add_data_validation(validation)
             validation.add(f"{letter}2:{letter}{MAX_ROWS + 1}")

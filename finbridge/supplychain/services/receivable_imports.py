@@ -29,11 +29,12 @@ from finbridge.audit.models import AuditEvent
 from finbridge.audit.services import build_event, log_event
 from finbridge.core.errors import Conflict, ValidationFailed
 from finbridge.enterprises import import_files
-from finbridge.enterprises.services.importing import ImportColumn, _header_key
+from finbridge.enterprises.services.importing import ImportColumn, ImportOutcome
 from finbridge.supplychain import notices
 from finbridge.supplychain import permissions as perms
 from finbridge.supplychain.choices import ConfirmationMethod, ReceivableSource, ReceivableStatus
 from finbridge.supplychain.models import Receivable, ReceivableConfirmation, ReceivableUploadRun
+from finbridge.supplychain.selectors.receivables import upload_run_get
 from finbridge.supplychain.services._common import FIRM_TYPES, acting_organization, amount_param
 from finbridge.supplychain.services.confirmation import content_of, fingerprint_of
 from finbridge.supplychain.services.receivables import CounterpartyResolver, ReceivableParser
@@ -108,28 +109,22 @@ def column_title(field_name: str, as_debtor: bool = False) -> str:
 
 
 @dataclass
-class _Outcome:
-    total: int = 0
-    rejected: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    good: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+class _Outcome(ImportOutcome):
+    """An upload's outcome, with the good rows kept for writing."""
 
-    def reject(self, line: int, problems: list[tuple[str, Any, str]]) -> None:
-        self.rejected += 1
-        for field_name, value, message in problems:
-            self.errors.append(
-                {"line": line, "field": field_name, "value": import_files.display_value(value), "message": message}
-            )
+    good: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
 
 def _columns_of(header: Sequence[Any], as_debtor: bool) -> list[str | None]:
     aliases = {
-        _header_key(alias): c.field for c in columns_for(as_debtor) for alias in (c.field, c.title_en, c.title_zh)
+        import_files.header_key(alias): c.field
+        for c in columns_for(as_debtor)
+        for alias in (c.field, c.title_en, c.title_zh)
     }
     columns: list[str | None] = []
     unknown, repeated = [], []
     for cell in header:
-        name = None if cell is None else aliases.get(_header_key(cell))
+        name = None if cell is None else aliases.get(import_files.header_key(cell))
         if cell is not None and name is None:
             unknown.append(str(cell))
         elif name is not None and name in columns:
@@ -271,7 +266,31 @@ def receivable_import(
                 "rows_rejected": run.rows_rejected,
             },
         )
+    import_files.store_file(run.file_sha256, content)
     return run
+
+
+def receivable_import_run_apply(*, actor: Any, pk: Any) -> ReceivableUploadRun:
+    """Upload for real the file of an earlier dry run; returns the new run (the dry run stays as it was).
+
+    Who: as receivable_import, for a run of an organisation the actor trades for (NotFound for a run it
+    cannot see). Raises Conflict "import_already_applied" for a run that was not a dry run, ValidationFailed
+    "import_file_gone" when the stored file is no longer available; nothing is written then.
+    """
+    run = upload_run_get(actor=actor, pk=pk)
+    if not run.dry_run:
+        raise Conflict(_("This upload was saved already; it was not a dry run."), code="import_already_applied")
+    content = import_files.stored_file(run)
+    if content is None:
+        raise ValidationFailed(_("The uploaded file is no longer available: upload it again."), code="import_file_gone")
+    return receivable_import(
+        actor=actor,
+        file_name=run.file_name,
+        content=content,
+        as_debtor=run.as_debtor,
+        dry_run=False,
+        organization=run.organization,
+    )
 
 
 def _write(

@@ -119,7 +119,7 @@ def test_a_dry_run_writes_only_its_run_and_can_then_be_applied(world):
     assert dry.dry_run and dry.rows_created == 1
     assert not ChainPartner.objects.exists()
     assert not AuditEvent.objects.filter(action="chain_partner_add").exists()
-    assert chain_import.stored_file_exists(dry)
+    assert import_files.stored_file_exists(dry)
     applied = chain_import.chain_import_run_apply(actor=world.member("core"), pk=dry.pk)
     assert not applied.dry_run and applied.rows_created == 1 and ChainPartner.objects.count() == 1
     with pytest.raises(NotFound):

@@ -464,7 +464,7 @@ def chain_import_run_view(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "page": page,
         "error_rows": [{**error, "column": chain_import.column_title(error["field"])} for error in page.object_list],
-        "can_apply": run.dry_run and chain_import.stored_file_exists(run),
+        "can_apply": run.dry_run and import_files.stored_file_exists(run),
     }
     return render(request, "supplychain/chain/import_run.html", context)
 

@@ -5,13 +5,15 @@ as .xlsx, templates in both languages as .xlsx or .csv)."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from finbridge.core.errors import NotFound, PermissionDenied, ValidationFailed
+from finbridge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from finbridge.core.permissions import require_perm
 from finbridge.enterprises import import_files
 from finbridge.supplychain import permissions as perms
@@ -70,10 +72,20 @@ def receivable_import_view(request: HttpRequest) -> HttpResponse:
 
 
 @sc_page
-@require_GET
+@require_http_methods(["GET", "POST"])
 def receivable_import_run_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The result of one upload with every rejected row (line, column, value, reason)."""
+    """The result of one upload with every rejected row (line, column, value, reason); POST uploads the file of
+    a dry run for real."""
     require_perm(request.user, perms.VIEW_SUPPLY_CHAIN)
+    if request.method == "POST":
+        _organizations(request)
+        try:
+            applied = import_services.receivable_import_run_apply(actor=request.user, pk=pk)
+        except (ValidationFailed, Conflict) as error:
+            messages.error(request, error.message)
+            return redirect("supplychain:receivables-import-run", pk=pk)
+        messages.success(request, _("The file was uploaded for real."))
+        return redirect("supplychain:receivables-import-run", pk=applied.pk)
     run = selectors.upload_run_get(actor=request.user, pk=pk)
     page = Paginator(run.errors or [], ERRORS_PER_PAGE).get_page(request.GET.get("page"))
     rows = [
@@ -83,7 +95,13 @@ def receivable_import_run_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "supplychain/receivables/import_run.html",
-        {"run": run, "page": page, "error_rows": rows, "rows_valid": max(run.rows_total - run.rows_rejected, 0)},
+        {
+            "run": run,
+            "page": page,
+            "error_rows": rows,
+            "rows_valid": max(run.rows_total - run.rows_rejected, 0),
+            "can_apply": run.dry_run and import_files.stored_file_exists(run),
+        },
     )
 
 
@@ -113,9 +131,3 @@ def receivable_import_template_view(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as error:
         return HttpResponseBadRequest(error.message)
     return xlsx_download(content, file_name, file_format)
-
-
-def _imports():
-    from finbridge.supplychain.services import receivable_imports
-
-    return receivable_imports

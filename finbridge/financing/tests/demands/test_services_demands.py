@@ -6,17 +6,19 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from finbridge.accounts.choices import Role
 from finbridge.audit.models import AuditEvent
 from finbridge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from finbridge.core.money import AMOUNT_MAX
+from finbridge.financing import notices
 from finbridge.financing.choices import DemandStatus, EngagementStatus
 from finbridge.financing.models import Demand, DemandEvent, DemandResponse
 from finbridge.financing.services import demands as services
 from finbridge.financing.tests.demands.conftest import Counts, demand_data, demand_in, state
 from finbridge.financing.tests.setup import make_demand
+from finbridge.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -335,11 +337,34 @@ def test_update_is_refused_after_publication_stage(market, status):
 
 
 def test_withdraw_closes_running_engagements(market):
+    lender_staff = market.scitech_user
     demand = demand_in(market, DemandStatus.UNDER_REVIEW)
     withdrawn = services.demand_withdraw(actor=market.firm_user, demand=demand, note="Found the money elsewhere")
     assert withdrawn.status == DemandStatus.WITHDRAWN and withdrawn.closed_at is not None
-    assert DemandResponse.objects.get(demand=demand).status == EngagementStatus.CLOSED
+    engagement = DemandResponse.objects.get(demand=demand)
+    assert engagement.status == EngagementStatus.CLOSED
     assert demand.events.last().note == "Found the money elsewhere"
+    told = Notification.objects.get(kind=notices.DEMAND_CLOSED)
+    assert (told.recipient, told.organization) == (lender_staff, engagement.institution)
+    assert told.params["reason"] == notices.CLOSED_WITHDRAWN
+    with translation.override("zh-hans"):
+        assert "已关闭" in told.text
+
+
+def test_expiry_tells_the_institutions_whose_engagements_it_closes(market):
+    assert market.scitech_user
+    demand = demand_in(market, DemandStatus.TAKEN_UP, expires_on=TODAY())
+    services.demand_expire(demand=demand, now=timezone.now() + datetime.timedelta(days=1))
+    told = Notification.objects.get(kind=notices.DEMAND_CLOSED)
+    assert told.params["reason"] == notices.CLOSED_EXPIRED
+    assert told.organization == DemandResponse.objects.get(demand=demand).institution
+
+
+def test_a_failed_withdrawal_tells_nobody(market):
+    demand = demand_in(market, DemandStatus.WITHDRAWN)
+    with pytest.raises(Conflict):
+        services.demand_withdraw(actor=market.firm_user, demand=demand)
+    assert not Notification.objects.filter(kind=notices.DEMAND_CLOSED).exists()
 
 
 def test_republish_sets_a_new_deadline_and_clears_the_escalation(market):

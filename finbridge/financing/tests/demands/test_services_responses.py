@@ -326,6 +326,9 @@ def test_disbursing_records_the_loan_and_closes_the_other_engagements(market):
     assert (loan.amount, loan.annual_rate, loan.term_months) == (Decimal("1800000.00"), Decimal("0.039"), 24)
     assert loan.source == LoanSource.DEMAND and loan.is_credit and loan.is_tech_enterprise
     assert engagement_of(demand, market.other_bank).status == E.CLOSED
+    closed_notice = Notification.objects.get(kind=notices.DEMAND_CLOSED)
+    assert closed_notice.organization == market.other_bank
+    assert closed_notice.params["reason"] == notices.CLOSED_FUNDED
     fresh = Demand.objects.get(pk=demand.pk)
     assert fresh.status == D.DISBURSED and fresh.closed_at is not None
     assert Notification.objects.filter(kind=notices.DEMAND_DISBURSED).exists()

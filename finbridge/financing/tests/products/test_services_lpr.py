@@ -14,7 +14,7 @@ from finbridge.core.errors import PermissionDenied, ValidationFailed
 from finbridge.financing.choices import LprTerm, ProductStatus, RateType
 from finbridge.financing.models import LprRate
 from finbridge.financing.rates import lpr_rate_on
-from finbridge.financing.services.lpr import lpr_set
+from finbridge.financing.services.lpr import lpr_reprice_due, lpr_set
 from finbridge.financing.tests.products.conftest import make_product
 
 pytestmark = pytest.mark.django_db
@@ -133,4 +133,32 @@ def test_changes_that_leave_todays_one_year_rate_alone_rematch_nothing(
     effective_on = {"today": today, "future": today + datetime.timedelta(days=10)}.get(day, day)
     with django_capture_on_commit_callbacks(execute=True):
         lpr_set(actor=world.user("district", Role.ADMIN), term=term, effective_on=effective_on, rate="0.0333")
+    assert matching_calls == []
+
+
+def test_a_rate_entered_ahead_reprices_floating_products_on_its_day_only(world, matching_calls):
+    floating = make_product(
+        world.bank_branch, rate_type=RateType.LPR_SPREAD, fixed_rate=None, lpr_spread=Decimal("0.005")
+    )
+    make_product(world.bank_branch, fixed_rate=Decimal("0.04"))  # fixed: not affected
+    today = timezone.localdate()
+    admin = world.user("district", Role.ADMIN)
+    lpr_set(actor=admin, term="1y", effective_on=today - datetime.timedelta(days=40), rate="0.0310")
+    lpr_set(actor=admin, term="1y", effective_on=today + datetime.timedelta(days=3), rate="0.0295")
+    matching_calls.clear()
+
+    assert lpr_reprice_due(today=today) == 0  # the rate in force is the same as yesterday's
+    assert lpr_reprice_due(today=today + datetime.timedelta(days=3)) == 1
+    assert lpr_reprice_due(today=today + datetime.timedelta(days=4)) == 0
+    assert matching_calls == [floating.pk]
+
+
+def test_a_new_publication_with_the_same_rate_reprices_nothing(world, matching_calls):
+    make_product(world.bank_branch, rate_type=RateType.LPR_SPREAD, fixed_rate=None, lpr_spread=Decimal("0.005"))
+    today = timezone.localdate()
+    admin = world.user("district", Role.ADMIN)
+    lpr_set(actor=admin, term="1y", effective_on=today - datetime.timedelta(days=30), rate="0.0300")
+    lpr_set(actor=admin, term="1y", effective_on=today, rate="0.0300")
+    matching_calls.clear()
+    assert lpr_reprice_due(today=today) == 0
     assert matching_calls == []

@@ -705,7 +705,7 @@ def test_an_import_at_once(world, as_member):
 def test_applying_a_run_whose_file_is_gone_changes_nothing(world, as_member):
     from django.core.files.storage import default_storage
 
-    from finbridge.enterprises.services.importing import STORAGE_PREFIX
+    from finbridge.enterprises.import_files import STORAGE_PREFIX
 
     rows = [[world.supplier.uscc, "upstream", "2019-03-01", "12000000", 60, ""]]
     dry = as_member("core").post(IMPORTS, {"file": chain_csv(rows)}, format="multipart").json()

@@ -108,3 +108,44 @@ def test_readers_may_not_upload(as_party, world):
         response = as_party(name, role).post(IMPORTS, {"file": receivables_csv(world.chain)}, format="multipart")
         assert response.status_code == 403
     assert ReceivableUploadRun.objects.count() == 0
+
+
+def test_a_dry_run_is_applied_once_and_keeps_the_good_rows(as_party, world):
+    client = as_party("supplier")
+    existing = Receivable.objects.count()
+    dry = client.post(IMPORTS, {"file": receivables_csv(world.chain, bad=1), "dry_run": "true"}, format="multipart")
+    assert dry.status_code == 201 and Receivable.objects.count() == existing
+    dry_id = dry.json()["id"]
+
+    applied = client.post(f"{IMPORTS}{dry_id}/apply/")
+    assert applied.status_code == 201, applied.content
+    body = applied.json()
+    assert body["id"] != dry_id and body["dry_run"] is False
+    assert (body["rows_total"], body["rows_created"], body["rows_rejected"]) == (3, 2, 1)
+    assert Receivable.objects.filter(upload_run_id=body["id"]).count() == 2
+
+    # The real upload cannot be applied again, and the dry run applied twice keeps nothing twice.
+    before = state()
+    again = client.post(f"{IMPORTS}{body['id']}/apply/")
+    assert again.status_code == 409 and again.json()["code"] == "import_already_applied"
+    twice = client.post(f"{IMPORTS}{dry_id}/apply/")
+    assert twice.status_code == 201 and twice.json()["rows_created"] == 0 and twice.json()["rows_rejected"] == 3
+    assert state()[:3] == before[:3]
+
+
+def test_applying_needs_the_stored_file_and_the_right_to_trade(as_party, world):
+    from django.core.files.storage import default_storage
+
+    from finbridge.enterprises.import_files import STORAGE_PREFIX
+
+    existing = Receivable.objects.count()
+    dry = as_party("supplier").post(
+        IMPORTS, {"file": receivables_csv(world.chain), "dry_run": "true"}, format="multipart"
+    )
+    dry_id = dry.json()["id"]
+    assert as_party("outsider").post(f"{IMPORTS}{dry_id}/apply/").status_code == 404
+    assert as_party("supplier", Role.VIEWER).post(f"{IMPORTS}{dry_id}/apply/").status_code == 403
+    default_storage.delete(f"{STORAGE_PREFIX}/{dry.json()['file_sha256']}")
+    gone = as_party("supplier").post(f"{IMPORTS}{dry_id}/apply/")
+    assert gone.status_code == 400 and gone.json()["code"] == "import_file_gone"
+    assert Receivable.objects.count() == existing and ReceivableUploadRun.objects.count() == 1

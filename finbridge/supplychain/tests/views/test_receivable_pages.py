@@ -312,6 +312,27 @@ def test_spreadsheet_upload_and_its_result(page_as, world):
     assert page_as("outsider").get(reverse("supplychain:receivables-import-run", args=[run.pk])).status_code == 404
 
 
+def test_a_dry_run_is_saved_from_its_result_page(page_as, world):
+    client = page_as("supplier")
+    existing = Receivable.objects.count()
+    response = client.post(IMPORT, {"as_debtor": "0", "file": _csv(world.chain), "dry_run": "1"})
+    dry = ReceivableUploadRun.objects.get()
+    html = client.get(response["Location"]).content.decode()
+    assert 'data-testid="dry-run-notice"' in html and 'data-testid="import-apply"' in html
+    assert Receivable.objects.count() == existing
+
+    applied = client.post(reverse("supplychain:receivables-import-run", args=[dry.pk]))
+    run = ReceivableUploadRun.objects.exclude(pk=dry.pk).get()
+    assert applied.status_code == 302 and applied["Location"] == reverse(
+        "supplychain:receivables-import-run", args=[run.pk]
+    )
+    assert not run.dry_run and Receivable.objects.filter(upload_run=run).count() == 1
+    html = client.get(applied["Location"]).content.decode()
+    assert 'data-testid="import-apply"' not in html
+    assert page_as("outsider").post(reverse("supplychain:receivables-import-run", args=[dry.pk])).status_code == 404
+    assert Receivable.objects.count() == existing + 1
+
+
 def test_a_bad_file_shows_the_reason(page_as, world):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
