@@ -35,12 +35,10 @@ nothing) minus 10 per failure, never below 0; the selectors rank fits before nea
 from __future__ import annotations
 
 import datetime
-import json
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from typing import Any
 
 from django.utils.formats import date_format
@@ -811,6 +809,13 @@ def _format_param(code: str, name: str, value: Any) -> Any:
     return value
 
 
+# Sentences already rendered, by (language, show_figures, code, repr of the parameters). The parameters are
+# decoded JSON (text, numbers, booleans, None, lists, objects), whose repr is exact and far cheaper than
+# dumping them as canonical JSON; emptied when full.
+_RENDERED: dict[tuple[str, bool, str, str], str] = {}
+RENDERED_CACHE_SIZE = 20_000
+
+
 def render_outcome(outcome: Mapping[str, Any], *, show_figures: bool = True) -> str:
     """One stored outcome as a sentence in the active language.
 
@@ -820,17 +825,14 @@ def render_outcome(outcome: Mapping[str, Any], *, show_figures: bool = True) -> 
     """
     code = str(outcome.get("code", ""))
     raw = outcome.get("params") or {}
-    try:
-        key = json.dumps(raw, sort_keys=True, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return _render(code, dict(raw) if isinstance(raw, Mapping) else {}, show_figures)
-    return _render_cached(get_language() or "", show_figures, code, key)
-
-
-@lru_cache(maxsize=20_000)
-def _render_cached(language: str, show_figures: bool, code: str, params_json: str) -> str:
-    params = json.loads(params_json)
-    return _render(code, params if isinstance(params, dict) else {}, show_figures)
+    params = raw if isinstance(raw, dict) else dict(raw) if isinstance(raw, Mapping) else {}
+    key = (get_language() or "", show_figures, code, repr(params))
+    text = _RENDERED.get(key)
+    if text is None:
+        if len(_RENDERED) >= RENDERED_CACHE_SIZE:
+            _RENDERED.clear()
+        text = _RENDERED[key] = _render(code, params, show_figures)
+    return text
 
 
 def _render(code: str, params: dict[str, Any], show_figures: bool) -> str:

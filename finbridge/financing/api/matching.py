@@ -118,7 +118,7 @@ class InboxView(GenericAPIView):
     def get(self, request: Request) -> Response:
         filters = {k: v for k, v in request.query_params.items() if k not in PAGINATION_PARAMS}
         queryset = selectors.institution_inbox(actor=request.user, filters=filters)
-        with selectors.inbox_planning():
+        with selectors.nested_loop_planning():
             page = self.paginate_queryset(queryset)
             data = self.get_serializer(page, many=True).data
         return self.get_paginated_response(data)

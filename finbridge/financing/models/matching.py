@@ -75,6 +75,12 @@ class DemandMatch(models.Model):
                 name="match_inbox_idx",
             ),
             models.Index(fields=["provider", "demand"], name="match_provider_demand_idx"),
+            # The inbox filtered to one product: that product's fits walked in the same rank order.
+            models.Index(
+                fields=["product", "-fast_track", "-score", "-demand"],
+                condition=models.Q(fits=True),
+                name="match_product_inbox_idx",
+            ),
         ]
 
     def __str__(self) -> str:

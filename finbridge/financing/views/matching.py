@@ -76,10 +76,11 @@ def product_url(product_id: int) -> str:
 def _matches_context(request: HttpRequest, access: selectors.MatchAccess, *, refreshed: bool = False) -> dict:
     demand: Demand = access.demand
     matches = selectors.demand_matches(actor=request.user, demand=demand, access=access)
-    fits = list(matches.filter(fits=True)[:FITS_SHOWN])
-    near = list(matches.filter(fits=False)[:NEAR_MISSES_SHOWN])
-    fits_count = len(fits) if len(fits) < FITS_SHOWN else matches.filter(fits=True).count()
-    near_count = len(near) if len(near) < NEAR_MISSES_SHOWN else matches.filter(fits=False).count()
+    with selectors.nested_loop_planning():
+        fits = list(matches.filter(fits=True)[:FITS_SHOWN])
+        near = list(matches.filter(fits=False)[:NEAR_MISSES_SHOWN])
+        fits_count = len(fits) if len(fits) < FITS_SHOWN else matches.filter(fits=True).count()
+        near_count = len(near) if len(near) < NEAR_MISSES_SHOWN else matches.filter(fits=False).count()
     last = max((m.computed_at for m in fits + near), default=None)
     is_open = selectors.demand_is_open(demand)
     return {
@@ -193,7 +194,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         if isinstance(exc, PermissionDenied):
             raise
         queryset, error = DemandMatch.objects.none(), exc.message
-    with selectors.inbox_planning():
+    with selectors.nested_loop_planning():
         page = selectors.InboxPaginator(queryset, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
         rows = [
             {"match": match, "demand_url": demand_url(match.demand_id), "matches_url": _matches_url(match.demand_id)}
