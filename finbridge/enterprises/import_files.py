@@ -242,6 +242,19 @@ def stored_file_exists(run: Any) -> bool:
     return default_storage.exists(_stored_name(run))
 
 
+def file_gone_error() -> ValidationFailed:
+    """The error for applying a run whose uploaded file is no longer kept (code "import_file_gone")."""
+    return ValidationFailed(_("The uploaded file is no longer available: upload it again."), code="import_file_gone")
+
+
+def stored_file_required(run: Any) -> bytes:
+    """The uploaded bytes of an import run (stored_file); raises file_gone_error() when they are gone."""
+    content = stored_file(run)
+    if content is None:
+        raise file_gone_error()
+    return content
+
+
 def stored_file(run: Any) -> bytes | None:
     """The uploaded bytes of an import run, or None when the stored file is gone (or altered)."""
     name = _stored_name(run)

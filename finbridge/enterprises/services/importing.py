@@ -984,9 +984,7 @@ def import_run_apply(*, actor: Any, pk: Any) -> ImportRun:
     run = import_run_get(actor=actor, pk=pk)
     if run.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         raise Conflict(_("Wait until this file has been checked before applying it."), code="import_not_finished")
-    content = import_files.stored_file(run)
-    if content is None:
-        raise ValidationFailed(_("The uploaded file is no longer available: upload it again."), code="import_file_gone")
+    content = import_files.stored_file_required(run)
     return enterprise_import(
         actor=actor, organization=run.organization, file_name=run.file_name, content=content, dry_run=False
     )
@@ -1111,7 +1109,7 @@ def _process(run: ImportRun) -> None:
     _require_importing_organization(actor, run.organization)
     content = ImportRun.objects.filter(pk=run.pk).values_list("upload", flat=True).get()
     if not content:
-        raise ValidationFailed(_("The uploaded file is no longer available: upload it again."), code="import_file_gone")
+        raise import_files.file_gone_error()
     content = bytes(content)  # PostgreSQL returns a memoryview
     file_format = import_files.check_upload(run.file_name, content)
     _columns, rows = _mapped_rows(import_files.read_rows(file_format, content))

@@ -535,9 +535,7 @@ def loan_import_run_apply(*, actor: Any, pk: Any) -> LoanImportRun:
     ValidationFailed when the stored file is no longer available.
     """
     run = loan_import_run_get(actor=actor, pk=pk)
-    content = import_files.stored_file(run)
-    if content is None:
-        raise ValidationFailed(_("The uploaded file is no longer available: upload it again."), code="import_file_gone")
+    content = import_files.stored_file_required(run)
     return loan_import(
         actor=actor,
         organization=run.organization,

@@ -310,9 +310,7 @@ def chain_import_run_apply(*, actor: Any, pk: Any) -> ChainImportRun:
     ValidationFailed when the stored file is no longer available.
     """
     run = chain_import_run_get(actor=actor, pk=pk)
-    content = import_files.stored_file(run)
-    if content is None:
-        raise ValidationFailed(_("The uploaded file is no longer available: upload it again."), code="import_file_gone")
+    content = import_files.stored_file_required(run)
     return chain_import(actor=actor, core=run.core, file_name=run.file_name, content=content, dry_run=False)
 
 

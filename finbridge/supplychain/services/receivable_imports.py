@@ -280,9 +280,7 @@ def receivable_import_run_apply(*, actor: Any, pk: Any) -> ReceivableUploadRun:
     run = upload_run_get(actor=actor, pk=pk)
     if not run.dry_run:
         raise Conflict(_("This upload was saved already; it was not a dry run."), code="import_already_applied")
-    content = import_files.stored_file(run)
-    if content is None:
-        raise ValidationFailed(_("The uploaded file is no longer available: upload it again."), code="import_file_gone")
+    content = import_files.stored_file_required(run)
     return receivable_import(
         actor=actor,
         file_name=run.file_name,
