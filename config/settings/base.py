@@ -151,6 +151,8 @@ FINBRIDGE_INVITATION_DAYS = 7
 FINBRIDGE_IMPORT_BACKGROUND_ROWS = int(os.environ.get("FINBRIDGE_IMPORT_BACKGROUND_ROWS", "5000"))
 # Queued or running imports older than this are marked failed (a worker died).
 FINBRIDGE_IMPORT_STALE_MINUTES = int(os.environ.get("FINBRIDGE_IMPORT_STALE_MINUTES", "120"))
+# A stress test waiting or running for longer than this is marked failed (riskpool.fail_stale_stress_runs).
+FINBRIDGE_STRESS_STALE_MINUTES = int(os.environ.get("FINBRIDGE_STRESS_STALE_MINUTES", "30"))
 # Covering indexes (INCLUDE) serve PostgreSQL; SQLite ignores their extra columns, which is harmless.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 # Demo loaders run by `seed_demo` after the registry, in order: each takes `seed` and returns {what: count}.
@@ -274,6 +276,8 @@ CELERY_BEAT_SCHEDULE = {
     "riskpool-release-repaid": {"task": "riskpool.release_repaid_enrolments", "schedule": crontab(hour=5, minute=0)},
     "riskpool-check-risk": {"task": "riskpool.check_risk", "schedule": crontab(hour=5, minute=20)},
     "riskpool-check-ledgers": {"task": "riskpool.check_ledgers", "schedule": crontab(hour=5, minute=40)},
+    # Stress tests whose worker never came or died stop waiting (FINBRIDGE_STRESS_STALE_MINUTES).
+    "riskpool-fail-stale-stress-runs": {"task": "riskpool.fail_stale_stress_runs", "schedule": 300.0},
     # Supply chain, just after midnight local time: flag receivables past their due date (notifies every
     # party once) and close financing requests whose answer date has passed.
     "supplychain-flag-overdue": {

@@ -1,7 +1,8 @@
 """Celery tasks of this app (listed in settings.CELERY_IMPORTS). Every task is idempotent.
 
 Beat schedule (config/settings): riskpool.release_repaid_enrolments, riskpool.check_risk and
-riskpool.check_ledgers once a day (early morning, after the banks' monthly status imports of the night).
+riskpool.check_ledgers once a day (early morning, after the banks' monthly status imports of the night);
+riskpool.fail_stale_stress_runs every 5 minutes.
 """
 
 from __future__ import annotations
@@ -48,7 +49,16 @@ def check_ledgers() -> dict[str, int]:
 
 @shared_task(name="riskpool.run_stress_test")
 def run_stress_test(run_id: int) -> None:
-    """Run a pending stress test stored by services.stress.stress_test_run(..., execute=False)."""
+    """Run a pending stress test (queued by services.stress.stress_test_start, or stored by stress_test_run with
+    execute=False)."""
     from finbridge.riskpool.services.stress import stress_test_execute
 
     stress_test_execute(run_id=run_id)
+
+
+@shared_task(name="riskpool.fail_stale_stress_runs")
+def fail_stale_stress_runs() -> int:
+    """Mark failed the stress tests whose worker never came or died (services.stress.stress_runs_fail_stale)."""
+    from finbridge.riskpool.services.stress import stress_runs_fail_stale
+
+    return stress_runs_fail_stale()

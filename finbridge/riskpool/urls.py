@@ -45,4 +45,5 @@ urlpatterns = [
     path("<int:pk>/risk/", ledger.risk_view, name="risk"),
     path("<int:pk>/stress/", ledger.stress_view, name="stress"),
     path("<int:pk>/stress/<int:run_pk>/", ledger.stress_run_view, name="stress-run"),
+    path("<int:pk>/stress/<int:run_pk>/progress/", ledger.stress_run_progress_view, name="stress-run-progress"),
 ]

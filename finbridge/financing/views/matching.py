@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from finbridge.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from finbridge.enterprises.views import wants_partial
 from finbridge.financing.models import Demand, DemandMatch
 from finbridge.financing.selectors import matching as selectors
 from finbridge.financing.services import matching as services
@@ -47,12 +48,6 @@ def matching_page(view: View) -> View:
             raise DjangoPermissionDenied(exc.message) from exc
 
     return wrapper
-
-
-def wants_partial(request: HttpRequest) -> bool:
-    """An htmx request that swaps part of the page (not a boosted link or a history restore)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def demand_url(demand_id: int) -> str:

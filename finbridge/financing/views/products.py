@@ -34,6 +34,7 @@ from finbridge.core.money import yuan_to_wan
 from finbridge.core.permissions import has_perm, require_perm
 from finbridge.enterprises.choices import SizeClass, TechLabel
 from finbridge.enterprises.forms import industry_datalist
+from finbridge.enterprises.views import wants_partial
 from finbridge.financing import permissions as perms
 from finbridge.financing.choices import GUARANTOR_KINDS, Collateral, LprTerm, ProductStatus
 from finbridge.financing.forms_products import LprForm, ProductFilterForm, ProductForm, add_domain_errors
@@ -63,12 +64,6 @@ def financing_page(view: View) -> View:
             raise DjangoPermissionDenied(exc.message) from exc
 
     return wrapper
-
-
-def wants_partial(request: HttpRequest) -> bool:
-    """An htmx request that swaps part of the page (not a boosted link or a history restore)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def _detail_url(product: Product) -> str:

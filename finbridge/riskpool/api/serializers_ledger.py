@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -83,6 +84,7 @@ class StressRunSerializer(serializers.ModelSerializer):
 
     parameters = serializers.JSONField(read_only=True)
     results = serializers.JSONField(read_only=True)
+    error = serializers.SerializerMethodField()
 
     class Meta:
         model = StressRun
@@ -99,6 +101,10 @@ class StressRunSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+    def get_error(self, run: StressRun) -> str:
+        """Why the run failed, in the reader's language where the platform wrote it ("" otherwise)."""
+        return gettext(run.error) if run.error else ""
 
 
 class StressCategoryRiskInputSerializer(serializers.Serializer):

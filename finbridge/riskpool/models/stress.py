@@ -35,3 +35,8 @@ class StressRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pool_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def in_progress(self) -> bool:
+        """Waiting for or running in a background worker."""
+        return self.status in (StressRunStatus.PENDING, StressRunStatus.RUNNING)

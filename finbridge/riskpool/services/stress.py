@@ -13,21 +13,27 @@ Rules:
 - The run reads the covered portfolio as it stands when it runs (selectors.stress.stress_portfolio), simulates
   (riskpool/stress.py: model and approximations in its docstring) and stores parameters and results with the
   audit event "riskpool.stress_test_run". `execute=False` stores a pending run for a background task, which
-  calls `stress_test_execute`.
+  calls `stress_test_execute`. The page and the API call `stress_test_start`: a run estimated to take more than
+  a second (estimated_seconds) goes to a background worker, the rest run at once.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import secrets
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from finbridge.audit.services import log_event
 from finbridge.core.errors import Conflict
@@ -35,7 +41,12 @@ from finbridge.core.money import quantize_rate, to_decimal
 from finbridge.riskpool import permissions as perms
 from finbridge.riskpool.choices import StressRunStatus
 from finbridge.riskpool.models import Pool, StressRun
-from finbridge.riskpool.selectors.stress import DEFAULT_INTEREST_MONTHS, stress_history, stress_portfolio
+from finbridge.riskpool.selectors.stress import (
+    DEFAULT_INTEREST_MONTHS,
+    covered_loans_by_category,
+    stress_history,
+    stress_portfolio,
+)
 from finbridge.riskpool.services.alerts import require_pool_authority
 from finbridge.riskpool.services.inputs import Errors, parse_rate
 from finbridge.riskpool.stress import (
@@ -64,61 +75,42 @@ MSG_SCALES = _("Enter up to %(count)s numbers from 0 to %(max)s, such as 0.5, 1,
 MSG_INTEREST_MONTHS = _("Enter a whole number of months from 0 to %(max)s.")
 MSG_NO_HISTORY = _("The pool has no history for this category yet: enter a value.")
 MSG_NOT_PENDING = _("This stress test has already run.")
+# Stored untranslated in StressRun.error; pages translate them for their reader.
+MSG_NOT_STARTED = gettext_noop("The stress test could not be started. Try again later.")
+MSG_STALE = gettext_noop("The stress test did not finish in time and was stopped. Run it again.")
+# Default of settings.FINBRIDGE_STRESS_STALE_MINUTES: the largest run allowed (100,000 scenarios over 200,000
+# loans) takes well under ten minutes.
+STALE_MINUTES = 30
+# What a run costs, measured by bench.riskpool (docs/performance.md, "Risk-sharing pool"): reading the portfolio
+# about 4.5 µs per covered loan, simulating about 1.9 ns per loan and scenario (10,000 scenarios over 200,000
+# loans: 0.9 s + 3.7 s). Runs estimated above BACKGROUND_ABOVE_SECONDS go to a background worker.
+READ_SECONDS_PER_LOAN = 4.5e-6
+SIMULATION_SECONDS_PER_LOAN_YEAR = 1.9e-9
+BACKGROUND_ABOVE_SECONDS = 1.0
 
 
-def stress_test_run(
-    *,
-    actor: Any,
-    pool: Pool,
-    scenarios: Any = DEFAULT_SCENARIOS,
-    seed: Any = None,
-    correlation: Any = DEFAULT_CORRELATION,
-    risks: Mapping[str, Mapping[str, Any]] | None = None,
-    use_history: bool = False,
-    share_scales: Any = DEFAULT_SHARE_SCALES,
-    interest_months: Any = DEFAULT_INTEREST_MONTHS,
-    execute: bool = True,
-) -> StressRun:
+def stress_test_run(*, actor: Any, pool: Pool, execute: bool = True, **arguments: Any) -> StressRun:
     """Run a stress test of `pool` and store it (the pool's authority, riskpool.run_stress_test).
 
-    `risks`: {category: {"probability_of_default": ..., "loss_rate": ...}} (strings, Decimals or numbers;
-    blank values are taken from the pool's history when `use_history`). Returns the stored run: done, with its
-    results, or pending when `execute` is False. Raises PermissionDenied, ValidationFailed; nothing stored on
-    error."""
-    require_pool_authority(actor, pool, perms.RUN_STRESS_TEST)
-    settings = _parse(scenarios, seed, correlation, share_scales, interest_months)
-    loaded = stress_portfolio(pool=pool, interest_months=settings["interest_months"])
-    categories = sorted({group.category for group in loaded.portfolio.groups})
-    resolved = _resolve_risks(pool, risks or {}, categories, use_history=bool(use_history))
-    parameters = _engine_parameters(settings, resolved)
-    validate_parameters(parameters, categories=categories)
-    stored = _stored_parameters(settings, resolved, use_history=bool(use_history))
-    if not execute:
-        with transaction.atomic():
-            run = StressRun.objects.create(
-                pool=pool,
-                scenarios=parameters.scenarios,
-                seed=parameters.seed,
-                parameters=stored,
-                created_by=actor,
-            )
-            log_event(actor=actor, action=ACTION_RUN, obj=run, after={"status": run.status, **stored})
-        return run
-    started_at = timezone.now()
-    results = _simulate(loaded, parameters)
-    with transaction.atomic():
-        run = StressRun.objects.create(
-            pool=pool,
-            status=StressRunStatus.DONE,
-            scenarios=parameters.scenarios,
-            seed=parameters.seed,
-            parameters=stored,
-            results=results,
-            created_by=actor,
-            created_at=started_at,
-            finished_at=timezone.now(),
-        )
-        log_event(actor=actor, action=ACTION_RUN, obj=run, after={"status": run.status, **stored, **_headline(results)})
+    Arguments (all optional): scenarios, seed, correlation, share_scales, interest_months, and `risks`:
+    {category: {"probability_of_default": ..., "loss_rate": ...}} (strings, Decimals or numbers; blank values are
+    taken from the pool's history when `use_history`). Returns the stored run: done, with its results, or pending
+    when `execute` is False. Raises PermissionDenied, ValidationFailed; nothing stored on error."""
+    prepared = _prepare(actor, pool, **arguments)
+    return _run_now(actor, pool, prepared) if execute else _store_pending(actor, pool, prepared)
+
+
+def stress_test_start(*, actor: Any, pool: Pool, **arguments: Any) -> StressRun:
+    """Start a stress test of `pool` as the page and the API do: one estimated to take at most
+    BACKGROUND_ABOVE_SECONDS (estimated_seconds) runs at once and is returned done; a larger one is stored
+    pending and handed to a background worker once committed (riskpool.run_stress_test), and is returned
+    pending. If the queue cannot take it, the run is marked failed with a reason. Arguments, rules and errors
+    as stress_test_run; nothing stored or queued on error."""
+    prepared = _prepare(actor, pool, **arguments)
+    if estimated_seconds(loans=prepared.loans, scenarios=prepared.parameters.scenarios) <= BACKGROUND_ABOVE_SECONDS:
+        return _run_now(actor, pool, prepared)
+    run = _store_pending(actor, pool, prepared)
+    transaction.on_commit(partial(_start_in_background, run.pk))
     return run
 
 
@@ -144,11 +136,23 @@ def stress_test_execute(*, run_id: int) -> StressRun:
             status=StressRunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )
         raise
-    run.status, run.results, run.finished_at = StressRunStatus.DONE, results, timezone.now()
+    # A run marked stale meanwhile (stress_runs_fail_stale) that does finish keeps its result.
+    run.status, run.results, run.error, run.finished_at = StressRunStatus.DONE, results, "", timezone.now()
     with transaction.atomic():
-        run.save(update_fields=["status", "results", "finished_at"])
+        run.save(update_fields=["status", "results", "error", "finished_at"])
         log_event(actor=None, action=ACTION_RUN, obj=run, after={"status": run.status, **_headline(results)})
     return run
+
+
+def stress_runs_fail_stale(*, now: datetime.datetime | None = None) -> int:
+    """Mark failed the runs waiting or running for longer than FINBRIDGE_STRESS_STALE_MINUTES since they were
+    started (a worker that died or a task that was lost), so their pages stop waiting. Returns how many. Who:
+    the periodic task and operators (no actor). Raises nothing."""
+    minutes = int(getattr(django_settings, "FINBRIDGE_STRESS_STALE_MINUTES", STALE_MINUTES))
+    cutoff = (now or timezone.now()) - datetime.timedelta(minutes=minutes)
+    return StressRun.objects.filter(
+        status__in=(StressRunStatus.PENDING, StressRunStatus.RUNNING), created_at__lt=cutoff
+    ).update(status=StressRunStatus.FAILED, error=MSG_STALE, finished_at=timezone.now())
 
 
 # ---- input ------------------------------------------------------------------------------------------------
@@ -306,3 +310,92 @@ def _headline(results: Mapping[str, Any]) -> dict[str, Any]:
         "p99": base.get("percentiles", {}).get("p99"),
         "run_out_probability": base.get("run_out_probability"),
     }
+
+
+def estimated_seconds(*, loans: int, scenarios: int) -> float:
+    """How long a stress test of `scenarios` years over `loans` covered loans takes on the benchmark machine."""
+    return loans * (READ_SECONDS_PER_LOAN + scenarios * SIMULATION_SECONDS_PER_LOAN_YEAR)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A checked stress test: how many loans it covers, the engine's parameters and what is stored of them."""
+
+    loans: int
+    interest_months: int
+    parameters: StressParameters
+    stored: dict[str, Any]
+
+
+def _prepare(
+    actor: Any,
+    pool: Pool,
+    *,
+    scenarios: Any = DEFAULT_SCENARIOS,
+    seed: Any = None,
+    correlation: Any = DEFAULT_CORRELATION,
+    risks: Mapping[str, Mapping[str, Any]] | None = None,
+    use_history: bool = False,
+    share_scales: Any = DEFAULT_SHARE_SCALES,
+    interest_months: Any = DEFAULT_INTEREST_MONTHS,
+) -> _Prepared:
+    """Check the actor and the input against the covered loans' categories, without reading the loans."""
+    require_pool_authority(actor, pool, perms.RUN_STRESS_TEST)
+    settings = _parse(scenarios, seed, correlation, share_scales, interest_months)
+    covered = covered_loans_by_category(pool=pool)
+    categories = sorted(covered)
+    resolved = _resolve_risks(pool, risks or {}, categories, use_history=bool(use_history))
+    parameters = _engine_parameters(settings, resolved)
+    validate_parameters(parameters, categories=categories)
+    stored = _stored_parameters(settings, resolved, use_history=bool(use_history))
+    return _Prepared(sum(covered.values()), settings["interest_months"], parameters, stored)
+
+
+def _store_pending(actor: Any, pool: Pool, prepared: _Prepared) -> StressRun:
+    parameters = prepared.parameters
+    with transaction.atomic():
+        run = StressRun.objects.create(
+            pool=pool,
+            scenarios=parameters.scenarios,
+            seed=parameters.seed,
+            parameters=prepared.stored,
+            created_by=actor,
+        )
+        log_event(actor=actor, action=ACTION_RUN, obj=run, after={"status": run.status, **prepared.stored})
+    return run
+
+
+def _run_now(actor: Any, pool: Pool, prepared: _Prepared) -> StressRun:
+    parameters = prepared.parameters
+    started_at = timezone.now()
+    results = _simulate(stress_portfolio(pool=pool, interest_months=prepared.interest_months), parameters)
+    with transaction.atomic():
+        run = StressRun.objects.create(
+            pool=pool,
+            status=StressRunStatus.DONE,
+            scenarios=parameters.scenarios,
+            seed=parameters.seed,
+            parameters=prepared.stored,
+            results=results,
+            created_by=actor,
+            created_at=started_at,
+            finished_at=timezone.now(),
+        )
+        after = {"status": run.status, **prepared.stored, **_headline(results)}
+        log_event(actor=actor, action=ACTION_RUN, obj=run, after=after)
+    return run
+
+
+def _start_in_background(pk: int) -> None:
+    """Send a pending run to the task queue (or run it here when tasks run eagerly). A run the queue cannot
+    take fails at once rather than waiting for ever; a run whose simulation fails is marked failed by
+    stress_test_execute. Never raises: the request that started it has already been answered."""
+    from finbridge.riskpool.tasks import run_stress_test
+
+    try:
+        run_stress_test.delay(pk)
+    except Exception:
+        logger.exception("stress test %s could not be run in the background", pk)
+        StressRun.objects.filter(pk=pk, status=StressRunStatus.PENDING).update(
+            status=StressRunStatus.FAILED, error=MSG_NOT_STARTED, finished_at=timezone.now()
+        )

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRefresh
 
 from finbridge.accounts.models import Organization
 from finbridge.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -19,17 +20,17 @@ from finbridge.core.money import to_decimal
 from finbridge.core.permissions import require_perm
 from finbridge.riskpool import permissions as perms
 from finbridge.riskpool.api.ledger import own_bank_in
-from finbridge.riskpool.choices import Account, EntryKind, MemberRole
+from finbridge.riskpool.choices import Account, EntryKind, MemberRole, StressRunStatus
 from finbridge.riskpool.forms_common import add_domain_errors, percent
 from finbridge.riskpool.forms_ledger import StatementForm, StressForm
-from finbridge.riskpool.models import MemberSuspension, Pool, PoolAlert
+from finbridge.riskpool.models import MemberSuspension, Pool, PoolAlert, StressRun
 from finbridge.riskpool.selectors import ledger as ledger_selectors
 from finbridge.riskpool.selectors import stress as stress_selectors
 from finbridge.riskpool.selectors.pools import pool_get, visible_institution_ids
 from finbridge.riskpool.selectors.risk import bank_risk_table
 from finbridge.riskpool.services import stress as stress_services
 from finbridge.riskpool.sharing import Category
-from finbridge.riskpool.views.common import pool_context, riskpool_page
+from finbridge.riskpool.views.common import pool_context, riskpool_page, wants_partial
 from finbridge.riskpool.views.exports import EXPORT_FORMATS, statement_export
 
 STATEMENT_ROWS = 500
@@ -162,11 +163,11 @@ def stress_view(request: HttpRequest, pk: int) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                run = stress_services.stress_test_run(actor=request.user, pool=pool, **form.service_arguments())
+                run = stress_services.stress_test_start(actor=request.user, pool=pool, **form.service_arguments())
             except ValidationFailed as error:
                 add_domain_errors(form, error, STRESS_FIELDS)
             else:
-                messages.success(request, _("The stress test ran."))
+                _say_started(request, run)
                 return redirect("riskpool:stress-run", pk=pool.pk, run_pk=run.pk)
     else:
         form = StressForm(initial=_stress_initial(pool, categories), categories=categories)
@@ -186,16 +187,42 @@ def stress_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "riskpool/ledger/stress.html", context, status=status)
 
 
+def _say_started(request: HttpRequest, run: StressRun) -> None:
+    run.refresh_from_db(fields=["status"])  # a background run may have ended already (tasks run eagerly)
+    if run.status == StressRunStatus.DONE:
+        messages.success(request, _("The stress test ran."))
+    elif run.status != StressRunStatus.FAILED:
+        messages.info(
+            request, _("The stress test is running in the background; this page shows its result when it is ready.")
+        )
+
+
 @riskpool_page
 @require_GET
 def stress_run_view(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
-    """One stress test: parameters, the payout distribution, run-out probability and the sensitivity table."""
+    """One stress test: parameters, the payout distribution, run-out probability and the sensitivity table;
+    while it runs in the background, a progress box that reloads the page when it ends."""
     pool = pool_get(actor=request.user, pk=pk)
     context = pool_context(request, pool, "stress")
     _require_government(context)
     run = stress_selectors.stress_run_get(actor=request.user, pool=pool, pk=run_pk)
     context.update({"run": run, "result": stress_display(run), "runs": []})
     return render(request, "riskpool/ledger/stress_run.html", context)
+
+
+@riskpool_page
+@require_GET
+def stress_run_progress_view(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
+    """The progress box of a stress test in the background, polled by its page; once the run has ended, htmx
+    is told to reload the page (which then shows the result) and a plain request is sent to it."""
+    pool = pool_get(actor=request.user, pk=pk)
+    _require_government(pool_context(request, pool, "stress"))
+    run = stress_selectors.stress_run_get(actor=request.user, pool=pool, pk=run_pk)
+    if not run.in_progress:
+        if wants_partial(request):
+            return HttpResponseClientRefresh()
+        return redirect("riskpool:stress-run", pk=pool.pk, run_pk=run.pk)
+    return render(request, "riskpool/ledger/_stress_progress.html", {"pool": pool, "run": run})
 
 
 def _number(value: Any) -> Decimal:
