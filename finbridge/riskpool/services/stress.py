@@ -97,7 +97,7 @@ def stress_test_run(*, actor: Any, pool: Pool, execute: bool = True, **arguments
     taken from the pool's history when `use_history`). Returns the stored run: done, with its results, or pending
     when `execute` is False. Raises PermissionDenied, ValidationFailed; nothing stored on error."""
     prepared = _prepare(actor, pool, **arguments)
-    return _run_now(actor, pool, prepared) if execute else _store_pending(actor, pool, prepared)
+    return _run_now(actor, pool, prepared) if execute else _store(actor, pool, prepared)
 
 
 def stress_test_start(*, actor: Any, pool: Pool, **arguments: Any) -> StressRun:
@@ -109,7 +109,7 @@ def stress_test_start(*, actor: Any, pool: Pool, **arguments: Any) -> StressRun:
     prepared = _prepare(actor, pool, **arguments)
     if estimated_seconds(loans=prepared.loans, scenarios=prepared.parameters.scenarios) <= BACKGROUND_ABOVE_SECONDS:
         return _run_now(actor, pool, prepared)
-    run = _store_pending(actor, pool, prepared)
+    run = _store(actor, pool, prepared)
     transaction.on_commit(partial(_start_in_background, run.pk))
     return run
 
@@ -351,39 +351,29 @@ def _prepare(
     return _Prepared(sum(covered.values()), settings["interest_months"], parameters, stored)
 
 
-def _store_pending(actor: Any, pool: Pool, prepared: _Prepared) -> StressRun:
-    parameters = prepared.parameters
+def _store(
+    actor: Any, pool: Pool, prepared: _Prepared, results: dict[str, Any] | None = None, **times: Any
+) -> StressRun:
+    """Store a run, done with its `results` (and `created_at`, `finished_at`) or pending without, and audit it."""
+    done = {"status": StressRunStatus.DONE, "results": results, **times} if results is not None else {}
     with transaction.atomic():
         run = StressRun.objects.create(
             pool=pool,
-            scenarios=parameters.scenarios,
-            seed=parameters.seed,
+            scenarios=prepared.parameters.scenarios,
+            seed=prepared.parameters.seed,
             parameters=prepared.stored,
             created_by=actor,
+            **done,
         )
-        log_event(actor=actor, action=ACTION_RUN, obj=run, after={"status": run.status, **prepared.stored})
+        headline = _headline(results) if results is not None else {}
+        log_event(actor=actor, action=ACTION_RUN, obj=run, after={"status": run.status, **prepared.stored, **headline})
     return run
 
 
 def _run_now(actor: Any, pool: Pool, prepared: _Prepared) -> StressRun:
-    parameters = prepared.parameters
     started_at = timezone.now()
-    results = _simulate(stress_portfolio(pool=pool, interest_months=prepared.interest_months), parameters)
-    with transaction.atomic():
-        run = StressRun.objects.create(
-            pool=pool,
-            status=StressRunStatus.DONE,
-            scenarios=parameters.scenarios,
-            seed=parameters.seed,
-            parameters=prepared.stored,
-            results=results,
-            created_by=actor,
-            created_at=started_at,
-            finished_at=timezone.now(),
-        )
-        after = {"status": run.status, **prepared.stored, **_headline(results)}
-        log_event(actor=actor, action=ACTION_RUN, obj=run, after=after)
-    return run
+    results = _simulate(stress_portfolio(pool=pool, interest_months=prepared.interest_months), prepared.parameters)
+    return _store(actor, pool, prepared, results, created_at=started_at, finished_at=timezone.now())
 
 
 def _start_in_background(pk: int) -> None:
