@@ -88,6 +88,7 @@ ACTION_LABELS = {
     "riskpool.owed_settle": _("Owed compensation settled"),
     "riskpool.recovery_report": _("Recovery reported"),
     "riskpool.stress_test_run": _("Stress test run"),
+    "riskpool.stress_test_failed": _("Stress test failed"),
     # supply-chain finance
     "receivable_create": _("Receivable uploaded"),
     "payable_create": _("Payable recorded by the debtor"),

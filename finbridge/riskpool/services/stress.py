@@ -12,8 +12,8 @@ Rules:
 - Bad input: ValidationFailed with every field's message, nothing stored.
 - The run reads the covered portfolio as it stands when it runs (selectors.stress.stress_portfolio), simulates
   (riskpool/stress.py: model and approximations in its docstring) and stores parameters and results with the
-  audit event "riskpool.stress_test_run". `execute=False` stores a pending run for a background task, which
-  calls `stress_test_execute`. The page and the API call `stress_test_start`: a run estimated to take more than
+  audit event "riskpool.stress_test_run" (a failure: "riskpool.stress_test_failed"). `execute=False` stores a
+  pending run for a background task, which calls `stress_test_execute`. The page and the API call `stress_test_start`: a run estimated to take more than
   a second (estimated_seconds) goes to a background worker, the rest run at once.
 """
 
@@ -31,6 +31,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -66,6 +67,7 @@ from finbridge.riskpool.stress import (
 logger = logging.getLogger(__name__)
 
 ACTION_RUN = "riskpool.stress_test_run"
+ACTION_FAILED = "riskpool.stress_test_failed"
 MAX_SEED = 2**63 - 1
 MAX_INTEREST_MONTHS = 12
 MSG_SCENARIOS = _("Enter a whole number of scenarios from 1 to %(max)s.")
@@ -132,9 +134,7 @@ def stress_test_execute(*, run_id: int) -> StressRun:
         results = _simulate(loaded, parameters)
     except Exception as exc:
         logger.exception("stress test %s failed", run.pk)
-        StressRun.objects.filter(pk=run.pk).update(
-            status=StressRunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
+        _mark_failed(StressRun.objects.filter(pk=run.pk), str(exc)[:2000])
         raise
     # A run marked stale meanwhile (stress_runs_fail_stale) that does finish keeps its result.
     run.status, run.results, run.error, run.finished_at = StressRunStatus.DONE, results, "", timezone.now()
@@ -150,9 +150,22 @@ def stress_runs_fail_stale(*, now: datetime.datetime | None = None) -> int:
     the periodic task and operators (no actor). Raises nothing."""
     minutes = int(getattr(django_settings, "FINBRIDGE_STRESS_STALE_MINUTES", STALE_MINUTES))
     cutoff = (now or timezone.now()) - datetime.timedelta(minutes=minutes)
-    return StressRun.objects.filter(
+    stale = StressRun.objects.filter(
         status__in=(StressRunStatus.PENDING, StressRunStatus.RUNNING), created_at__lt=cutoff
-    ).update(status=StressRunStatus.FAILED, error=MSG_STALE, finished_at=timezone.now())
+    )
+    return _mark_failed(stale, MSG_STALE)
+
+
+def _mark_failed(runs: QuerySet[StressRun], error: str) -> int:
+    """Mark `runs` failed with `error` (no actor: the platform) and audit each; returns how many."""
+    failed = 0
+    with transaction.atomic():
+        for run in runs.select_for_update():
+            run.status, run.error, run.finished_at = StressRunStatus.FAILED, error, timezone.now()
+            run.save(update_fields=["status", "error", "finished_at"])
+            log_event(actor=None, action=ACTION_FAILED, obj=run, after={"status": run.status, "error": error})
+            failed += 1
+    return failed
 
 
 # ---- input ------------------------------------------------------------------------------------------------
@@ -386,6 +399,4 @@ def _start_in_background(pk: int) -> None:
         run_stress_test.delay(pk)
     except Exception:
         logger.exception("stress test %s could not be run in the background", pk)
-        StressRun.objects.filter(pk=pk, status=StressRunStatus.PENDING).update(
-            status=StressRunStatus.FAILED, error=MSG_NOT_STARTED, finished_at=timezone.now()
-        )
+        _mark_failed(StressRun.objects.filter(pk=pk, status=StressRunStatus.PENDING), MSG_NOT_STARTED)

@@ -104,6 +104,8 @@ def test_a_run_the_queue_cannot_take_fails_at_once(scenario, large, monkeypatch,
     run.refresh_from_db()
     assert run.status == StressRunStatus.FAILED and run.results == {}
     assert run.error == stress_services.MSG_NOT_STARTED and run.finished_at is not None
+    failed = AuditEvent.objects.get(action="riskpool.stress_test_failed", object_id=str(run.pk))
+    assert failed.actor is None and failed.after == {"status": "failed", "error": stress_services.MSG_NOT_STARTED}
 
 
 def test_a_simulation_that_fails_in_the_background_is_recorded_not_raised(
@@ -118,6 +120,7 @@ def test_a_simulation_that_fails_in_the_background_is_recorded_not_raised(
     run.refresh_from_db()
     assert run.status == StressRunStatus.FAILED and run.results == {}
     assert "overflow in the engine" in run.error
+    assert AuditEvent.objects.filter(action="riskpool.stress_test_failed", object_id=str(run.pk)).count() == 1
 
 
 def test_bad_input_stores_and_queues_nothing(scenario, large, django_capture_on_commit_callbacks):
@@ -149,6 +152,8 @@ def test_runs_left_waiting_or_running_too_long_are_failed(scenario, large, djang
     }
     assert StressRun.objects.get(pk=lost.pk).error == stress_services.MSG_STALE
     assert StressRun.objects.get(pk=finished.pk).results["base"]  # untouched
+    audited = AuditEvent.objects.filter(action="riskpool.stress_test_failed").values_list("object_id", flat=True)
+    assert sorted(audited) == sorted([str(lost.pk), str(dead.pk)])
     assert tasks.fail_stale_stress_runs() == 0  # nothing left to fail
 
 
